@@ -1,0 +1,239 @@
+"""The one cattrs converter: wire names, lenient scalars, unknown keys kept, JSON-in-string fields.
+
+Models are plain attrs classes. Field metadata drives the mapping:
+
+- ``wire``: the JSON key (defaults to the attribute name);
+- ``json_in_string``: the wire value is JSON text inside a string (encoded on the way out, decoded on the way in);
+- ``wire_int`` / ``wire_str``: an identifier (accepted as ``str`` or ``int``) that the endpoint wants as a JSON
+  integer / string;
+- ``money``: the documented unit (``"fen"``, ``"yuan"`` or ``"unknown"``), for documentation only: amounts are
+  never converted between units.
+
+Response models derive from :class:`Model`, whose ``extra`` attribute keeps every key the model does not know, so
+a new platform field never breaks parsing and stays reachable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._types import JSON
+
+__all__ = ["CONVERTER", "Model", "RequestModel", "StructureFailure", "make_converter", "structure_errors"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class Model:
+    """Base of every response model: frozen, and ``extra`` keeps unknown wire keys (by their wire names)."""
+
+    extra: dict[str, JSON] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.define(kw_only=True)
+class RequestModel:
+    """Base of every request model: mutable builders, unstructured to wire names with unset fields left out."""
+
+    _omit: ClassVar[tuple[str, ...]] = ()
+
+
+class StructureFailure(ValueError):
+    """A wire value that does not fit its field; the message says what was expected and what was got."""
+
+
+def _got(value: object) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _structure_str(value: object, _: type) -> str:
+    if isinstance(value, str):
+        return value
+    # Identifiers travel as strings or integers depending on the endpoint; keep them as str.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    raise StructureFailure(f"expected a string, got {_got(value)}")
+
+
+def _structure_int(value: object, _: type) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise StructureFailure(f"expected an integer, got {_got(value)}")
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            pass
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise StructureFailure(f"expected a decimal number, got {_got(value)}")
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and not isinstance(value, Decimal):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise StructureFailure(f"expected a boolean, got {_got(value)}")
+
+
+def _dumps_compact(value: object) -> str:
+    # The platform's examples are compact with raw CJK characters.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        # Money as a JSON number with the exact digits the caller gave.
+        return float(value) if value != value.to_integral_value() else int(value)
+    raise TypeError(f"cannot encode {_got(value)} as JSON")
+
+
+def _wire_name(a: attrs.Attribute[Any]) -> str:
+    return str(a.metadata.get("wire", a.name))
+
+
+def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
+    """Build the converter used for every request and response.
+
+    Args:
+        forbid_extra_keys: strict mode for tests and drift checks: unknown response keys fail instead of going
+            into ``extra``.
+    """
+    conv = cattrs.Converter(detailed_validation=True)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_unstructure_hook(Decimal, lambda d: d)
+
+    def decode_json_text(target: Any) -> Callable[[object, Any], object]:
+        def hook(value: object, _: Any) -> object:
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value, parse_float=Decimal)
+                except ValueError as exc:
+                    raise StructureFailure(f"expected JSON text, got {_got(value)}") from exc
+            return conv.structure(value, target)
+
+        return hook
+
+    def structure_factory(cl: type[Model]) -> Callable[[Mapping[str, object], Any], Model]:
+        fields = [a for a in attrs.fields(cl) if a.name != "extra"]
+        overrides: dict[str, Any] = {"extra": override(omit=True)}
+        for a in fields:
+            kw: dict[str, Any] = {"rename": _wire_name(a)}
+            if a.metadata.get("json_in_string"):
+                kw["struct_hook"] = decode_json_text(a.type)
+            overrides[a.name] = override(**kw)
+        base = make_dict_structure_fn(
+            cl, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, _cattrs_detailed_validation=True, **overrides
+        )
+        known = frozenset(_wire_name(a) for a in fields)
+
+        def structure(value: Mapping[str, object], _: Any) -> Model:
+            if not isinstance(value, Mapping):
+                raise StructureFailure(f"expected an object, got {_got(value)}")
+            obj = base(value, cl)
+            extra = {k: v for k, v in value.items() if k not in known}
+            if extra:
+                object.__setattr__(obj, "extra", extra)
+            return obj
+
+        return structure
+
+    conv.register_structure_hook_factory(lambda t: attrs.has(t) and issubclass(t, Model), structure_factory)
+
+    def unstructure_factory(cl: type[RequestModel]) -> Callable[[RequestModel], dict[str, object]]:
+        overrides: dict[str, Any] = {}
+        for a in attrs.fields(cl):
+            kw: dict[str, Any] = {"rename": _wire_name(a), "omit_if_default": True}
+            if a.metadata.get("json_in_string"):
+                kw["unstruct_hook"] = lambda v: v if isinstance(v, str) else _dumps_compact(conv.unstructure(v))
+            elif a.metadata.get("wire_int"):
+                kw["unstruct_hook"] = _wire_int
+            elif a.metadata.get("wire_str"):
+                kw["unstruct_hook"] = _wire_str
+            overrides[a.name] = override(**kw)
+        return make_dict_unstructure_fn(cl, conv, **overrides)
+
+    conv.register_unstructure_hook_factory(
+        lambda t: attrs.has(t) and issubclass(t, RequestModel), unstructure_factory
+    )
+    return conv
+
+
+def _wire_int(value: object) -> object:
+    if isinstance(value, list):
+        return [_wire_int(v) for v in value]
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def _wire_str(value: object) -> object:
+    if isinstance(value, list):
+        return [_wire_str(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def structure_errors(exc: BaseException, path: str) -> list[str]:
+    """Return one ``<JSON path>: <problem>`` line per failure in a structuring error, using wire names."""
+    out: list[str] = []
+    if isinstance(exc, ClassValidationError):
+        with_notes, without = exc.group_exceptions()
+        wire = {a.name: _wire_name(a) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
+        for sub, note in with_notes:
+            out.extend(structure_errors(sub, f"{path}.{wire.get(note.name, note.name)}"))
+        for sub in without:
+            out.extend(structure_errors(sub, path))
+    elif isinstance(exc, IterableValidationError):
+        with_notes_i, without_i = exc.group_exceptions()
+        for sub, inote in with_notes_i:
+            out.extend(structure_errors(sub, f"{path}[{inote.index!r}]"))
+        for sub in without_i:
+            out.extend(structure_errors(sub, path))
+    elif isinstance(exc, StructureFailure):
+        out.append(f"{path}: {exc}")
+    elif isinstance(exc, KeyError):
+        out.append(f"{path}: required key {exc.args[0]!r} is missing")
+    elif isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        out.append(f"{path}: unexpected keys {sorted(exc.extra_fields)}")
+    else:
+        out.append(f"{path}: {type(exc).__name__}: {exc}")
+    return out
+
+
+#: The converter every client uses.
+CONVERTER = make_converter()

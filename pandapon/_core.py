@@ -1,0 +1,509 @@
+"""The one async pipeline: limit, sign, send, retry, unwrap the envelope into a typed result or a typed error.
+
+Every endpoint coroutine, the ``request()`` escape hatch and the sync facade end up in :meth:`Core.call`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+import anyio
+import attrs
+import cattrs
+import httpx
+
+from ._converter import CONVERTER, RequestModel, structure_errors
+from ._endpoint import Endpoint
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APITimeoutError,
+    AuthenticationError,
+    ClientClosedError,
+    HTTPStatusError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    PandaPonError,
+    RateLimitError,
+    ResponseValidationError,
+    excerpt,
+)
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy, decide, parse_retry_after
+from ._signing import _BaseSigner, mask_key
+from ._types import JSON
+
+__all__ = ["ClientConfig", "Core", "RAW_RESPONSES"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("pandapon")
+
+#: Set by ``client.raw``: the core appends each final ``httpx.Response`` to the list found here.
+RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
+    "pandapon_raw_responses", default=None
+)
+
+_JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@attrs.frozen
+class ClientConfig:
+    """Settings shared by a client and its ``with_options`` copies (all validated at construction)."""
+
+    base_url: str
+    timeout: httpx.Timeout
+    max_retries: int
+    deadline: float | None
+    success_codes: frozenset[int]
+    auth_codes: frozenset[int]
+    rate_limit_codes: frozenset[int]
+    transient_codes: frozenset[int]
+    path_overrides: Mapping[str, str]
+    endpoint_costs: Mapping[str, float]
+    retry_policy: RetryPolicy
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default).encode("utf-8")
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if attrs.has(type(value)):
+        return CONVERTER.unstructure(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+class _Shared:
+    """The transport shared by a core and its ``with_options`` twins, created on first use (no I/O before)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
+        self.transport = transport
+        self.closed = False
+
+    def get(self) -> httpx.AsyncBaseTransport:
+        if self.closed:
+            raise ClientClosedError("the client is closed; create a new one")
+        if self.transport is None:
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=32)
+            self.transport = httpx.AsyncHTTPTransport(limits=limits)
+        return self.transport
+
+    async def aclose(self) -> None:
+        self.closed = True
+        transport, self.transport = self.transport, None
+        if transport is not None:
+            await transport.aclose()
+
+
+class Core:
+    """Executes endpoints. One per client; ``with_options`` copies share the connection pool and limiter."""
+
+    def __init__(
+        self,
+        *,
+        config: ClientConfig,
+        signer: httpx.Auth,
+        query_signer: httpx.Auth,
+        rate_limiter: RateLimiter,
+        http_client: httpx.AsyncClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        converter: cattrs.Converter = CONVERTER,
+    ) -> None:
+        self.config = config
+        self.signer = signer
+        self.query_signer = query_signer
+        self.rate_limiter = rate_limiter
+        self.http_client = http_client
+        self._shared = _Shared(transport)
+        self.converter = converter
+        self._urls: dict[str, httpx.URL] = {}
+        self._timeout_ext = config.timeout.as_dict()
+        self._key_hint = mask_key(getattr(signer, "access_key", ""))
+
+    def with_config(self, config: ClientConfig) -> Core:
+        """Return a core that shares this one's connections, signers and limiter, with other settings."""
+        twin = Core(
+            config=config,
+            signer=self.signer,
+            query_signer=self.query_signer,
+            rate_limiter=self.rate_limiter,
+            http_client=self.http_client,
+            transport=None,
+            converter=self.converter,
+        )
+        twin._shared = self._shared
+        twin._urls = self._urls
+        return twin
+
+    async def aclose(self) -> None:
+        """Close the connection pool this core (and its twins) send through, if the SDK created it."""
+        await self._shared.aclose()
+
+    # ------------------------------------------------------------------ building
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self.config.base_url.rstrip("/") + "/" + path.lstrip("/"))
+        return url
+
+    def _build(
+        self, endpoint: Endpoint, wire: Mapping[str, object] | None, params: Mapping[str, object] | None
+    ) -> httpx.Request:
+        path = self.config.path_overrides.get(endpoint.operation_id, endpoint.path)
+        query: dict[str, str] = {}
+        content: bytes | None = None
+        if wire is not None:
+            if endpoint.path_params:
+                fields = dict(wire)
+                for name in endpoint.path_params:
+                    path = path.replace("{" + name + "}", httpx.URL(str(fields.pop(name))).raw_path.decode())
+                wire = fields
+            if endpoint.location == "body":
+                content = _dumps(wire)
+            else:
+                query.update((k, _query_value(v)) for k, v in wire.items() if v is not None)
+        if params:
+            query.update((k, _query_value(v)) for k, v in params.items() if v is not None)
+        url = self._url(path)
+        if query:
+            url = url.copy_merge_params(query)
+        headers = _JSON_HEADERS if content is not None else {"accept": "application/json"}
+        if self.http_client is not None:
+            return self.http_client.build_request(endpoint.method, url, content=content, headers=headers)
+        return httpx.Request(
+            endpoint.method, url, content=content, headers=headers, extensions={"timeout": self._timeout_ext}
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send_once(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        if self.http_client is not None:
+            return await self.http_client.send(request, auth=auth)
+        if isinstance(auth, _BaseSigner):
+            auth.sign(request)
+            return await self._transport_send(request)
+        flow = auth.async_auth_flow(request)
+        request = await flow.__anext__()
+        while True:
+            response = await self._transport_send(request)
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
+
+    async def _transport_send(self, request: httpx.Request) -> httpx.Response:
+        response = await self._shared.get().handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    # ------------------------------------------------------------------ the pipeline
+
+    async def call(
+        self,
+        endpoint: Endpoint,
+        request: RequestModel | Mapping[str, object] | None,
+        *,
+        params: Mapping[str, object] | None = None,
+    ) -> Any:
+        """Execute ``endpoint`` with ``request`` and return the structured ``data``.
+
+        Raises:
+            PandaPonError: a subclass for every failure (see :mod:`pandapon._exceptions`).
+        """
+        if self._shared.closed:
+            raise ClientClosedError("the client is closed; create a new one")
+        if isinstance(request, RequestModel):
+            wire: Mapping[str, object] | None = self.converter.unstructure(request)
+        else:
+            wire = request
+        config = self.config
+        auth = self.query_signer if endpoint.auth == "query-sign" else self.signer
+        cost = config.endpoint_costs.get(endpoint.operation_id, 1.0)
+        deadline_at = None if config.deadline is None else anyio.current_time() + config.deadline
+        attempt = 0
+        while True:
+            http_request = self._build(endpoint, wire, params)
+            if deadline_at is not None:
+                self._cut_timeout(http_request, deadline_at - anyio.current_time())
+            started = time.perf_counter()
+            failure: PandaPonError
+            status: int | None = None
+            retry_after: float | None = None
+            transient = False
+            try:
+                with anyio.fail_after(None if deadline_at is None else max(0.0, deadline_at - anyio.current_time())):
+                    await self.rate_limiter.acquire(cost)
+                    response = await self._send_once(http_request, auth)
+            except httpx.TransportError as exc:
+                failure = self._connection_error(http_request, exc)
+                request_sent = not isinstance(exc, _NOT_SENT)
+            except TimeoutError:
+                failure = APITimeoutError(
+                    f"{endpoint.method} {http_request.url.path}: the call's deadline of {config.deadline:g}s ran out",
+                    method=endpoint.method,
+                    url=str(http_request.url),
+                    request_sent=True,
+                )
+                raise self._final(endpoint, wire, failure, request_sent=True) from None
+            else:
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s %s -> %s in %.1f ms (attempt %d, key %s)",
+                        endpoint.method,
+                        http_request.url.path,
+                        response.status_code,
+                        (time.perf_counter() - started) * 1000,
+                        attempt + 1,
+                        self._key_hint,
+                    )
+                raw = RAW_RESPONSES.get()
+                try:
+                    result = self._unwrap(endpoint, response)
+                except (RateLimitError, HTTPStatusError, APIError) as exc:
+                    failure = exc
+                    status = response.status_code
+                    request_sent = True
+                    if isinstance(exc, RateLimitError):
+                        retry_after = exc.retry_after
+                        status = 429
+                    elif isinstance(exc, APIError):
+                        transient = exc.code in config.transient_codes
+                        if not transient:
+                            raise
+                else:
+                    if raw is not None:
+                        raw.append(response)
+                    return result
+            decision = decide(
+                attempt=attempt,
+                max_retries=config.max_retries,
+                idempotent=endpoint.idempotent,
+                request_sent=request_sent,
+                status=status,
+                retry_after=retry_after,
+                transient_code=transient,
+                policy=config.retry_policy,
+            )
+            if decision.retry and deadline_at is not None and anyio.current_time() + decision.delay >= deadline_at:
+                decision = attrs.evolve(decision, retry=False, reason="the deadline leaves no time for a retry")
+            if not decision.retry:
+                if (
+                    isinstance(failure, RateLimitError)
+                    and retry_after is not None
+                    and retry_after > config.retry_policy.max_retry_after
+                ):
+                    raise failure
+                raise self._final(endpoint, wire, failure, request_sent=request_sent)
+            log.info(
+                "retrying %s %s in %.2fs (attempt %d of %d): %s",
+                endpoint.method,
+                http_request.url.path,
+                decision.delay,
+                attempt + 2,
+                config.max_retries + 1,
+                decision.reason,
+            )
+            await anyio.sleep(decision.delay)
+            attempt += 1
+
+    def _cut_timeout(self, request: httpx.Request, remaining: float) -> None:
+        remaining = max(0.001, remaining)
+        timeouts = dict(request.extensions.get("timeout") or self._timeout_ext)
+        request.extensions["timeout"] = {k: remaining if v is None else min(v, remaining) for k, v in timeouts.items()}
+
+    def _final(
+        self, endpoint: Endpoint, wire: Mapping[str, object] | None, failure: PandaPonError, *, request_sent: bool
+    ) -> PandaPonError:
+        """Turn the last failure into what the caller sees: an outcome-unknown error for risky writes."""
+        maybe_done = request_sent and (
+            isinstance(failure, APIConnectionError)
+            or (isinstance(failure, HTTPStatusError) and failure.status_code >= 500)
+        )
+        if endpoint.idempotent or not maybe_done:
+            return failure
+        url = failure.url if isinstance(failure, APIConnectionError) else str(failure.response.request.url)
+        return OutcomeUnknownError(
+            f"{endpoint.operation_id} ({endpoint.method} {httpx.URL(url).path}) may or may not have taken effect: "
+            f"{failure}. It was not retried because it is not idempotent; look the result up before trying again.",
+            operation=endpoint.operation_id,
+            method=endpoint.method,
+            url=url,
+            body=wire if endpoint.location == "body" else None,
+            cause=failure,
+        )
+
+    @staticmethod
+    def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> APIConnectionError:
+        sent = not isinstance(exc, _NOT_SENT)
+        kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        what = "timed out" if kind is APITimeoutError else "failed"
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        error = kind(
+            f"{request.method} {request.url.path} {what} ({detail}); "
+            + ("the request may have reached the server" if sent else "the request was not sent"),
+            method=request.method,
+            url=str(request.url),
+            request_sent=sent,
+        )
+        error.__cause__ = exc
+        return error
+
+    # ------------------------------------------------------------------ the envelope
+
+    def _unwrap(self, endpoint: Endpoint, response: httpx.Response) -> Any:
+        status = response.status_code
+        body = response.content
+        payload: object = None
+        parse_error: ValueError | None = None
+        try:
+            payload = json.loads(body, parse_float=Decimal) if body else None
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            parse_error = exc
+        envelope = payload if isinstance(payload, dict) and "code" in payload else None
+        request_id = _str_or_none(envelope.get("requestId")) if envelope else None
+        where = f"{endpoint.method} {response.request.url.path}"
+        if not 200 <= status < 300:
+            self._raise_status(where, response, envelope, request_id)
+        if envelope is None:
+            ctype = response.headers.get("content-type", "none")
+            if parse_error is not None or not body:
+                got = "an empty body" if not body else f"content-type {ctype}: {excerpt(body, 80)!r}"
+                problem = "not JSON"
+            else:
+                got = f"{type(payload).__name__} {excerpt(body, 80)!r}"
+                problem = "JSON without a 'code' key"
+            raise MalformedResponseError(
+                f"{where}: expected a PandaPon envelope {{requestId, code, msg, data}}, got {problem}: {got}",
+                response=response,
+                errors=[f"$: expected an envelope object, got {problem}"],
+                request_id=request_id,
+            )
+        code = envelope.get("code")
+        if code not in self.config.success_codes:
+            self._raise_code(where, response, envelope, request_id)
+        data = envelope.get("data")
+        if isinstance(data, dict) and data.get("success") is False:
+            # Some calls report a business failure inside data (e.g. 1688 receivegoods, preview).
+            inner = data.get("errorCode") or data.get("code")
+            text = data.get("errorInfo") or data.get("errorMsg") or data.get("message")
+            raise APIError(
+                f"{where}: the platform answered code {code} but data.success is false: "
+                f"errorCode={inner!r} {text!r} (requestId {request_id})",
+                response=response,
+                code=_int_or_str(inner),
+                msg=_str_or_none(text),
+                request_id=request_id,
+            )
+        target = endpoint.result
+        if target is None or target is JSON:
+            return data
+        if data is None:
+            return None
+        try:
+            return self.converter.structure(data, target)
+        except Exception as exc:  # cattrs raises grouped errors; map every one to a typed message
+            errors = structure_errors(exc, "$.data")
+            raise ResponseValidationError(
+                f"{where}: the response does not fit {getattr(target, '__name__', target)}: "
+                + "; ".join(errors[:5])
+                + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
+                + f" (requestId {request_id})",
+                response=response,
+                errors=errors,
+                request_id=request_id,
+            ) from None
+
+    def _raise_status(
+        self, where: str, response: httpx.Response, envelope: dict[str, Any] | None, request_id: str | None
+    ) -> None:
+        status = response.status_code
+        msg = _str_or_none(envelope.get("msg")) if envelope else None
+        code = _int_or_str(envelope.get("code")) if envelope else None
+        said = f": {msg}" if msg else f": {excerpt(response.content, 120)!r}" if response.content else ""
+        rid = f" (requestId {request_id})" if request_id else ""
+        if status in (401, 403):
+            raise AuthenticationError(
+                f"{where}: HTTP {status}{said}{rid}. Check PANDAPON_ACCESS_KEY / PANDAPON_ACCESS_SECRET, the "
+                "signer and the machine's clock.",
+                response=response,
+                code=code,
+                msg=msg,
+                request_id=request_id,
+            )
+        if status == 429:
+            retry_after = parse_retry_after(response.headers)
+            wait = f"; retry after {retry_after:g}s" if retry_after is not None else ""
+            raise RateLimitError(
+                f"{where}: HTTP 429 rate limited{said}{wait}{rid}",
+                response=response,
+                retry_after=retry_after,
+                code=code,
+                msg=msg,
+                request_id=request_id,
+            )
+        raise HTTPStatusError(f"{where}: HTTP {status}{said}{rid}", response=response, request_id=request_id)
+
+    def _raise_code(
+        self, where: str, response: httpx.Response, envelope: dict[str, Any], request_id: str | None
+    ) -> None:
+        raw_code = envelope.get("code")
+        code = _int_or_str(raw_code)
+        msg = _str_or_none(envelope.get("msg"))
+        text = f"{where}: the platform answered code {code!r} ({msg!r}), expected one of {sorted(self.config.success_codes)}"
+        if request_id:
+            text += f" (requestId {request_id})"
+        error: APIResponseError
+        if raw_code in self.config.auth_codes:
+            error = AuthenticationError(
+                text + ". Check the access key, secret, user id and the machine's clock.",
+                response=response,
+                code=code,
+                msg=msg,
+                request_id=request_id,
+            )
+        elif raw_code in self.config.rate_limit_codes:
+            error = RateLimitError(
+                text,
+                response=response,
+                retry_after=parse_retry_after(response.headers),
+                code=code,
+                msg=msg,
+                request_id=request_id,
+            )
+        else:
+            error = APIError(text, response=response, code=code, msg=msg, request_id=request_id)
+        raise error
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_str(value: object) -> int | str | None:
+    if value is None or isinstance(value, (int, str)):
+        return cast("int | str | None", value)
+    return str(value)

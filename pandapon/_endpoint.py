@@ -1,0 +1,52 @@
+"""Endpoint descriptions: the data the generator emits for each operation and the core executes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+__all__ = ["Endpoint", "Pagination"]
+
+
+@attrs.frozen
+class Pagination:
+    """How a list endpoint pages: parameter names, where the rows are, and when to stop."""
+
+    page_param: str
+    size_param: str | None = None
+    first_page: int = 1
+    #: Keys leading from the envelope's ``data`` to the list of rows (``()`` when ``data`` is the list).
+    items_path: tuple[str, ...] = ()
+    #: Wire name of the total-pages field, when the response has one.
+    total_pages_field: str | None = None
+    current_page_field: str | None = None
+
+
+@attrs.frozen
+class Endpoint:
+    """One operation of the API description.
+
+    Attributes:
+        operation_id: ``<resource>.<method>``, e.g. ``taobao.orders.update_warehouse``; the key for path overrides.
+        method, path: HTTP method and path (``{name}`` placeholders for path parameters).
+        location: where the request model goes: ``"body"`` (JSON), ``"query"``, ``"path"`` or ``None``.
+        result: the type the envelope's ``data`` is structured into.
+        idempotent: safe to retry after the request may have reached the server.
+        auth: ``"headers"`` (default signer) or ``"query-sign"`` (the logistics family's signer).
+        envelope: ``"standard"`` or ``"code-msg-only"`` (no ``data``).
+        confidence: ``documented``, ``corroborated`` or ``inferred``.
+        pagination: set on list endpoints.
+    """
+
+    operation_id: str
+    method: str
+    path: str
+    location: Literal["body", "query", "path"] | None
+    result: Any
+    idempotent: bool
+    auth: Literal["headers", "query-sign"] = "headers"
+    envelope: Literal["standard", "code-msg-only"] = "standard"
+    confidence: Literal["documented", "corroborated", "inferred"] = "documented"
+    pagination: Pagination | None = None
+    path_params: tuple[str, ...] = ()

@@ -1,0 +1,69 @@
+"""Iteration over every row of a paginated endpoint, one page request at a time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from ._converter import RequestModel
+from ._exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from ._core import Core
+    from ._endpoint import Endpoint
+
+__all__ = ["iterate_items"]
+
+T = TypeVar("T")
+
+#: A safety bound: no endpoint is known to page further (1688 caps totals at 2000 records).
+MAX_PAGES = 10_000
+
+
+def _wire_get(obj: object, key: str) -> object:
+    """Read ``key`` (a wire name) from a structured model or a plain mapping."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    if attrs.has(type(obj)):
+        for a in attrs.fields(type(obj)):
+            if a.metadata.get("wire", a.name) == key:
+                return getattr(obj, a.name)
+        return getattr(obj, "extra", {}).get(key)
+    return None
+
+
+async def iterate_items(core: Core, endpoint: Endpoint, request: RequestModel | Mapping[str, object] | None) -> AsyncIterator[Any]:
+    """Yield every row of every page of ``endpoint``, starting at the request's page (or the first page).
+
+    Stops on an empty page, on a page shorter than the page size, or when the page number reaches the
+    response's total-pages field.
+    """
+    pagination = endpoint.pagination
+    if pagination is None:  # pragma: no cover - the generator only emits iterators for paginated endpoints
+        raise InvalidInputError(f"{endpoint.operation_id} is not paginated")
+    wire: dict[str, object] = dict(core.converter.unstructure(request) if isinstance(request, RequestModel) else request or {})
+    page = wire.get(pagination.page_param)
+    page_no = pagination.first_page if page is None else int(str(page))
+    size = wire.get(pagination.size_param) if pagination.size_param else None
+    for _ in range(MAX_PAGES):
+        wire[pagination.page_param] = page_no
+        result = await core.call(endpoint, wire)
+        rows: object = result
+        for key in pagination.items_path:
+            rows = _wire_get(rows, key)
+        items = list(rows) if isinstance(rows, (list, tuple)) else []
+        for item in items:
+            yield item
+        if not items:
+            return
+        if size is not None and len(items) < int(str(size)):
+            return
+        if pagination.total_pages_field is not None:
+            total = _wire_get(result, pagination.total_pages_field)
+            current = _wire_get(result, pagination.current_page_field) if pagination.current_page_field else None
+            reached = int(str(current)) if current is not None else page_no
+            if total is not None and reached >= int(str(total)):
+                return
+        page_no += 1

@@ -1,0 +1,453 @@
+"""The sync facade: ``PandaPon`` runs the async client's coroutines through one anyio portal per client.
+
+Nothing is re-implemented here. A ``PandaPon`` owns one background thread running an event loop with a
+``BlockingPortal``; the ``AsyncPandaPon`` (and its connection pool) is created, used and closed inside that loop.
+Generated sync resources delegate each call in one line to :meth:`PortalRunner.run`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, overload
+
+import anyio
+import attrs
+import httpx
+from anyio.from_thread import BlockingPortal
+
+from ._client import AsyncPandaPon, RawResponse, Settings, resolve_settings
+from ._exceptions import ClientClosedError, ConfigurationError, InvalidInputError
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy
+from ._signing import mask_key
+from ._types import JSON, NOT_GIVEN, NotGiven
+
+if TYPE_CHECKING:
+    from ._generated.addresses import Addresses
+    from ._generated.alibaba import Alibaba
+    from ._generated.logistics import Logistics
+    from ._generated.taobao import Taobao
+
+__all__ = ["PandaPon", "PortalRunner", "SyncRaw", "SyncResource"]
+
+log = logging.getLogger("pandapon")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+A = TypeVar("A")
+
+_runners: weakref.WeakSet[PortalRunner] = weakref.WeakSet()
+
+
+@attrs.define
+class _State:
+    pid: int
+    thread: threading.Thread
+    portal: BlockingPortal
+    client: AsyncPandaPon
+
+
+class PortalRunner:
+    """One portal thread and the ``AsyncPandaPon`` living in it, started on first use.
+
+    Thread-safe. After ``os.fork()`` the child starts its own portal and client on its next call (the parent's
+    thread does not exist there). :meth:`close` cancels calls in flight and joins the thread within
+    ``close_timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: Literal["asyncio", "trio"] = "asyncio",
+        close_timeout: float = 5.0,
+    ) -> None:
+        self._settings = settings
+        self.backend = backend
+        self.close_timeout = close_timeout
+        self._lock = threading.Lock()
+        self._state: _State | None = None
+        self._closed = False
+        _runners.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._state = None
+
+    def _start(self) -> _State:
+        ready: concurrent.futures.Future[tuple[BlockingPortal, AsyncPandaPon]] = concurrent.futures.Future()
+        settings = self._settings
+        close_timeout = self.close_timeout
+
+        async def main() -> None:
+            client: AsyncPandaPon | None = None
+            try:
+                async with BlockingPortal() as portal:
+                    client = AsyncPandaPon._from_settings(settings)
+                    ready.set_result((portal, client))
+                    await portal.sleep_until_stopped()
+            finally:
+                # Every portal task has finished or been cancelled: close the pool in its own loop.
+                if client is not None:
+                    with anyio.move_on_after(close_timeout, shield=True):
+                        await client.aclose()
+
+        def run() -> None:
+            try:
+                anyio.run(main, backend=self.backend)
+            except BaseException as exc:  # pragma: no cover - surfaced to the caller below
+                if not ready.done():
+                    ready.set_exception(exc)
+
+        thread = threading.Thread(target=run, name=f"pandapon-portal-{id(self):x}", daemon=True)
+        thread.start()
+        portal, client = ready.result()
+        return _State(os.getpid(), thread, portal, client)
+
+    def _ensure(self) -> _State:
+        state = self._state
+        if state is not None and state.pid == os.getpid():
+            return state
+        with self._lock:
+            if self._closed:
+                raise ClientClosedError("this PandaPon client is closed; create a new one")
+            state = self._state
+            if state is None or state.pid != os.getpid():
+                state = self._state = self._start()
+            return state
+
+    def run(self, fn: Callable[[AsyncPandaPon], Awaitable[T]]) -> T:
+        """Run ``fn(async_client)`` in the portal's loop and return its result (raising its exception)."""
+        state = self._ensure()
+        if threading.current_thread() is state.thread:
+            raise RuntimeError(
+                "a PandaPon (sync) method was called from inside its own event loop thread, which would deadlock; "
+                "await the AsyncPandaPon method instead"
+            )
+        try:
+            return state.portal.call(_invoke, fn, state.client)
+        except concurrent.futures.CancelledError:
+            raise ClientClosedError("the client was closed while this call was in flight") from None
+        except RuntimeError as exc:
+            if "portal is not running" in str(exc) or self._closed:
+                raise ClientClosedError("this PandaPon client is closed; create a new one") from exc
+            raise
+
+    def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
+        """Iterate an async iterator from the portal's loop, one item (one page fetch at most) per step."""
+        state = self._ensure()
+        iterator = state.portal.call(_make_iter, make, state.client)
+        try:
+            while True:
+                try:
+                    item = self.run(lambda _c: _anext(iterator))
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            if self._state is state and not self._closed:
+                try:
+                    state.portal.call(_aclose_iter, iterator)
+                except (RuntimeError, concurrent.futures.CancelledError):
+                    pass
+
+    def close(self) -> None:
+        """Cancel calls in flight, close the pool and stop the thread; returns within about ``close_timeout``."""
+        with self._lock:
+            self._closed = True
+            state, self._state = self._state, None
+        if state is None or state.pid != os.getpid():
+            return
+        try:
+            stopping = state.portal.start_task_soon(state.portal.stop, True)
+            stopping.result(timeout=self.close_timeout)
+        except (RuntimeError, concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            pass
+        state.thread.join(timeout=self.close_timeout)
+        if state.thread.is_alive():  # pragma: no cover - a handler that ignores cancellation
+            log.warning("the PandaPon portal thread did not stop within %.1fs; leaving it (daemon)", self.close_timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+async def _invoke(fn: Callable[[AsyncPandaPon], Awaitable[T]], client: AsyncPandaPon) -> T:
+    return await fn(client)
+
+
+async def _make_iter(make: Callable[[AsyncPandaPon], AsyncIterator[T]], client: AsyncPandaPon) -> AsyncIterator[T]:
+    return make(client)
+
+
+async def _anext(iterator: AsyncIterator[T]) -> T:
+    return await iterator.__anext__()
+
+
+async def _aclose_iter(iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _reset_after_fork() -> None:
+    for runner in list(_runners):
+        runner._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+class SyncResource(Generic[A]):
+    """Base of generated sync resources: each method delegates to its async twin through the portal."""
+
+    def __init__(self, client: PandaPon, resolve: Callable[[AsyncPandaPon], A]) -> None:
+        self._client = client
+        self._resolve = resolve
+
+    def _call(self, fn: Callable[Concatenate[A, P], Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        resolve = self._resolve
+        return self._client._run(lambda c: fn(resolve(c), *args, **kwargs))
+
+    def _iter(self, fn: Callable[Concatenate[A, P], AsyncIterator[T]], /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        resolve = self._resolve
+        return self._client._iterate(lambda c: fn(resolve(c), *args, **kwargs))
+
+
+class SyncRaw:
+    """``client.raw`` on the sync client: a call's parsed result together with its HTTP response."""
+
+    def __init__(self, client: PandaPon) -> None:
+        self._client = client
+
+    def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        """Run ``fn(*args, **kwargs)`` (a sync endpoint method or ``client.request``) and return its raw response."""
+        owner = getattr(fn, "__self__", None)
+        name = getattr(fn, "__name__", "")
+        if isinstance(owner, SyncResource):
+            resolve = owner._resolve
+
+            def target(c: AsyncPandaPon) -> Callable[..., Awaitable[Any]]:
+                return getattr(resolve(c), name)  # type: ignore[no-any-return]
+        elif isinstance(owner, PandaPon) and name == "request":
+
+            def target(c: AsyncPandaPon) -> Callable[..., Awaitable[Any]]:
+                return c.request
+        else:
+            raise InvalidInputError(
+                f"raw.call takes a PandaPon endpoint method or client.request, got {fn!r}", parameter="fn"
+            )
+        client = owner._client if isinstance(owner, SyncResource) else owner
+        return client._run(lambda c: c.raw.call(target(c), *args, **kwargs))
+
+
+class PandaPon:
+    """The sync PandaPon client: the same arguments and method names as :class:`AsyncPandaPon`.
+
+    Calls run on one background event loop per client through an anyio ``BlockingPortal`` (started on the first
+    call), so logic exists once, async. Safe to share between threads. Use ``with`` or call :meth:`close`.
+
+    Extra args:
+        backend: ``"asyncio"`` (default) or ``"trio"`` for the background loop.
+        close_timeout: the bound on :meth:`close` in seconds.
+    """
+
+    def __init__(
+        self,
+        access_key: str | None = None,
+        access_secret: str | None = None,
+        user_id: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = 30.0,
+        max_retries: int = 2,
+        deadline: float | None = None,
+        signer: httpx.Auth | None = None,
+        query_signer: httpx.Auth | None = None,
+        rate_limiter: RateLimiter | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timestamp_unit: Literal["s", "ms"] = "s",
+        success_codes: Iterable[int] | None = None,
+        auth_codes: Iterable[int] | None = None,
+        rate_limit_codes: Iterable[int] | None = None,
+        transient_codes: Iterable[int] | None = None,
+        path_overrides: Mapping[str, str] | None = None,
+        endpoint_costs: Mapping[str, float] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        backend: Literal["asyncio", "trio"] = "asyncio",
+        close_timeout: float = 5.0,
+    ) -> None:
+        if backend not in ("asyncio", "trio"):
+            raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
+        settings = resolve_settings(
+            access_key,
+            access_secret,
+            user_id,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            signer=signer,
+            query_signer=query_signer,
+            rate_limiter=rate_limiter,
+            http_client=http_client,
+            transport=transport,
+            timestamp_unit=timestamp_unit,
+            success_codes=success_codes,
+            auth_codes=auth_codes,
+            rate_limit_codes=rate_limit_codes,
+            transient_codes=transient_codes,
+            path_overrides=path_overrides,
+            endpoint_costs=endpoint_costs,
+            retry_policy=retry_policy,
+        )
+        self._settings = settings
+        self._runner = PortalRunner(settings, backend=backend, close_timeout=close_timeout)
+        self._view: Callable[[AsyncPandaPon], AsyncPandaPon] | None = None
+        self.raw = SyncRaw(self)
+
+    # The one way into the async client; every generated method ends here.
+    def _run(self, fn: Callable[[AsyncPandaPon], Awaitable[T]]) -> T:
+        view = self._view
+        if view is None:
+            return self._runner.run(fn)
+        return self._runner.run(lambda c: fn(view(c)))
+
+    def _iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
+        view = self._view
+        if view is None:
+            return self._runner.iterate(make)
+        return self._runner.iterate(lambda c: make(view(c)))
+
+    @cached_property
+    def taobao(self) -> Taobao:
+        """Taobao: ``products``, ``orders``, ``refunds`` (after-sales), ``cart``."""
+        from ._generated.taobao import Taobao
+
+        return Taobao(self)
+
+    @cached_property
+    def alibaba(self) -> Alibaba:
+        """1688: ``products``, ``orders``, ``refunds`` (after-sales), ``cart``, ``marketing``."""
+        from ._generated.alibaba import Alibaba
+
+        return Alibaba(self)
+
+    @cached_property
+    def addresses(self) -> Addresses:
+        """Foundations: the user's addresses."""
+        from ._generated.addresses import Addresses
+
+        return Addresses(self, lambda c: c.addresses)
+
+    @cached_property
+    def logistics(self) -> Logistics:
+        """Warehouse logistics (query-signed ``/open/pp/logistics/*``)."""
+        from ._generated.logistics import Logistics
+
+        return Logistics(self, lambda c: c.logistics)
+
+    @overload
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        cast_to: None = None,
+        idempotent: bool | None = None,
+        auth: Literal["headers", "query-sign"] = "headers",
+    ) -> JSON: ...
+
+    @overload
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        cast_to: type[T],
+        idempotent: bool | None = None,
+        auth: Literal["headers", "query-sign"] = "headers",
+    ) -> T: ...
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        cast_to: type[Any] | None = None,
+        idempotent: bool | None = None,
+        auth: Literal["headers", "query-sign"] = "headers",
+    ) -> Any:
+        """Call any path, signed and unwrapped like every endpoint (see :meth:`AsyncPandaPon.request`)."""
+        return self._run(
+            lambda c: c.request(
+                method, path, json=json, params=params, cast_to=cast_to, idempotent=idempotent, auth=auth
+            )
+        )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
+    ) -> PandaPon:
+        """Return a client with other per-call settings sharing this one's portal, connections and limiter."""
+        # Validate now, in the caller's thread, by building the async view once on a throwaway basis.
+        probe = AsyncPandaPon._from_settings(self._settings)
+        probe.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
+        outer = self._view
+        cache: dict[int, AsyncPandaPon] = {}
+
+        def view(c: AsyncPandaPon) -> AsyncPandaPon:
+            base = outer(c) if outer is not None else c
+            twin = cache.get(id(base))
+            if twin is None:
+                cache.clear()
+                twin = cache[id(base)] = base.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
+            return twin
+
+        twin = PandaPon.__new__(PandaPon)
+        twin._settings = self._settings
+        twin._runner = self._runner
+        twin._view = view
+        twin.raw = SyncRaw(twin)
+        return twin
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the signer adds to the local clock to match the platform's."""
+        return self._run(_clock_offset)
+
+    def close(self) -> None:
+        """Cancel calls in flight, close connections and stop the background loop (bounded; never hangs)."""
+        self._runner.close()
+
+    def __enter__(self) -> PandaPon:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return f"PandaPon(access_key={mask_key(s.access_key)!r}, user_id={s.user_id!r}, base_url={s.config.base_url!r})"
+
+
+async def _clock_offset(c: AsyncPandaPon) -> float:
+    return c.clock_offset
+

@@ -1,0 +1,86 @@
+"""Argument checks for generated request models: wrong types fail before anything is sent.
+
+Each factory returns an attrs validator that raises :class:`~pandapon.InvalidInputError` naming the operation,
+the parameter, what was expected and what was got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._exceptions import InvalidInputError
+
+__all__ = ["expect"]
+
+Check = Callable[[object], bool]
+
+_CHECKS: dict[str, Check] = {
+    "str": lambda v: isinstance(v, str),
+    "id": lambda v: isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, Decimal)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, Mapping),
+    "any": lambda v: True,
+}
+
+_WORDS = {
+    "str": "a str",
+    "id": "an id (str or int)",
+    "int": "an int",
+    "number": "a Decimal or int (never float: amounts must stay exact)",
+    "bool": "a bool",
+    "object": "a mapping",
+    "any": "any JSON value",
+}
+
+
+def _got(value: object) -> str:
+    text = repr(value)
+    return (text[:57] + "...") if len(text) > 60 else text
+
+
+def expect(kind: str | type, *, optional: bool, many: bool = False, json_text: bool = False) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """Return a validator for one request field.
+
+    Args:
+        kind: a key of the scalar checks (``"str"``, ``"id"``, ``"int"``, ``"number"``, ``"bool"``, ``"object"``,
+            ``"any"``) or a request-model class.
+        optional: ``None`` is accepted.
+        many: the value is a list of ``kind``.
+        json_text: a ``str`` holding JSON text is accepted too (sent as is).
+    """
+    if isinstance(kind, str):
+        check = _CHECKS[kind]
+        word = _WORDS[kind]
+    else:
+        cls = kind
+        check = lambda v: isinstance(v, cls)  # noqa: E731
+        word = f"a {cls.__name__}"
+    if many:
+        word = f"a list of {word.removeprefix('a ').removeprefix('an ')}"
+
+    def validate(inst: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if json_text and isinstance(value, str):
+            return
+        if many:
+            ok = isinstance(value, (list, tuple)) and all(check(v) for v in value)
+        else:
+            ok = check(value)
+        if not ok:
+            op = getattr(type(inst), "_operation", type(inst).__name__)
+            extra = " or JSON text" if json_text else ""
+            none = " or None" if optional else ""
+            raise InvalidInputError(
+                f"{op}(): parameter {attribute.name!r} expected {word}{extra}{none}, "
+                f"got {_got(value)} ({type(value).__name__})",
+                parameter=attribute.name,
+            )
+
+    return validate

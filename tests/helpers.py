@@ -1,0 +1,51 @@
+"""Test helpers: credentials, envelopes, and a recording mock transport."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+ACCESS_KEY = "58c0201dfdf148eca63cbf6bb5e7cf03"
+ACCESS_SECRET = "test-secret-do-not-log-7f3a9c"
+USER_ID = "2100007341207"
+CREDS = {"access_key": ACCESS_KEY, "access_secret": ACCESS_SECRET, "user_id": USER_ID}
+
+
+def envelope(data: object = True, *, code: int = 200, msg: str = "成功", request_id: str = "rid-1") -> dict[str, Any]:
+    return {"requestId": request_id, "code": code, "developId": "1022622888387149826", "msg": msg, "data": data}
+
+
+def expected_signature(access_key: str, timestamp: str, nonce: str, secret: str) -> str:
+    """The signature recomputed independently of the SDK (API notes §4)."""
+    return hashlib.md5((access_key + timestamp + nonce + secret).encode()).hexdigest().upper()
+
+
+class Recorder:
+    """A MockTransport handler that records requests and answers from a list of responders."""
+
+    def __init__(self, *answers: httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer) and not isinstance(answer, httpx.Response):
+            return answer(request)
+        return answer
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+    def bodies(self) -> list[Any]:
+        return [json.loads(r.content) if r.content else None for r in self.requests]
+
+
+def ok(data: object = True, **kw: Any) -> httpx.Response:
+    return httpx.Response(200, json=envelope(data, **kw))
