@@ -1,0 +1,57 @@
+"""Developer sessions: tests on every installed Python, lint, typecheck, codegen, demo, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "typecheck", "codegen_check", "tests"]
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the suite (every async test runs on asyncio and trio)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", "pandapon", "tests", "tools", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[test]", "mypy")
+    session.run("mypy", "--strict", "pandapon")
+
+
+@nox.session
+def codegen(session: nox.Session) -> None:
+    """Regenerate pandapon/_generated from the OpenAPI description."""
+    session.run("python", "tools/codegen.py", external=True)
+
+
+@nox.session
+def codegen_check(session: nox.Session) -> None:
+    """Fail when the generated code is stale."""
+    session.run("python", "tools/codegen.py", "--check", external=True)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the demo against the embedded fake PandaPon."""
+    session.install("-e", ".")
+    session.run("pandapon", "demo")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks; ratios against baselines measured side by side."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

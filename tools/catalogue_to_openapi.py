@@ -1,0 +1,979 @@
+#!/usr/bin/env python3
+"""Convert the PandaPon endpoint catalogue into an OpenAPI 3.1 document.
+
+Usage (from the repository root)::
+
+    python tools/catalogue_to_openapi.py \\
+        --catalogue ../shared/pandapon-api/endpoints.json \\
+        --overrides tools/spec_overrides.json \\
+        --out pandapon/spec/pandapon.openapi.json
+
+Standard library only.  The output is deterministic: the same inputs always give
+a byte-identical document (every mapping is built in catalogue order).
+
+The catalogue (``endpoints.json``) describes what is known about each endpoint
+and callback, with confidence tags; ``spec_overrides.json`` adds the hand-picked
+Python names, parameter order, pagination and money units.  Nothing is invented
+here: where the catalogue marks something unknown, the document says so through
+the ``x-pandapon-*`` extensions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+JSON = dict[str, Any]
+
+OPENAPI_VERSION = "3.1.0"
+SERVER_URL = "https://api.pandapon.com"
+REF_PREFIX = "#/components/schemas/"
+
+RESOURCE_BY_GROUP: dict[str, str] = {
+    "Taobao / Goods": "taobao.products",
+    "Taobao / Order": "taobao.orders",
+    "Taobao / After-sales service": "taobao.refunds",
+    "Taobao / Shopping cart": "taobao.cart",
+    "1688 / Goods": "alibaba.products",
+    "1688 / Order": "alibaba.orders",
+    "1688 / After-sales service": "alibaba.refunds",
+    "1688 / Shopping cart": "alibaba.cart",
+    "1688 / Marketing": "alibaba.marketing",
+    "Foundations": "addresses",
+    "Warehouse logistics": "logistics",
+}
+
+# Python-side names of the message callbacks, keyed by the catalogue "path"
+# (the messageType constant or pattern).  Callbacks have no overrides entry.
+WEBHOOK_NAMES: dict[str, str] = {
+    "TAOBAO_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY": "taobao_order_price_modify",
+    "TAOBAO_ORDER_BUYER_VIEW_*": "taobao_order_status_modify",
+    "TAOBAO_ORDER_BUYER_VIEW_ORDER_BUYER_REFUND": "taobao_order_after_sales_refund",
+    "1688_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY": "alibaba_order_price_modify",
+    "1688_ORDER_BUYER_VIEW_*": "alibaba_order_status_modify",
+    "1688_ORDER_BUYER_VIEW_ORDER_BUYER_REFUND": "alibaba_order_after_sales_refund",
+}
+
+PLATFORM_BY_GROUP_PREFIX: dict[str, int] = {"Taobao": 0, "1688": 1}
+
+AUTH_TO_SCHEME: dict[str, str] = {"headers": "headerSignature", "query-sign": "querySign"}
+
+OVERRIDE_KEYS = (
+    "method",
+    "params",
+    "positional",
+    "pagination",
+    "inferred_from",
+    "money",
+    "same_schema_as",
+)
+PAGINATION_KEYS = (
+    "page_param",
+    "size_param",
+    "first_page",
+    "items_path",
+    "total_pages_field",
+    "current_page_field",
+)
+MONEY_UNITS = ("fen", "yuan", "unknown")
+SCALAR_TYPES: dict[str, JSON] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "int64": {"type": "integer", "format": "int64"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+}
+ID_NAME_RE = re.compile(r"(?:Id|Ids|ID|IDs|id|ids|Uid)$")
+SNAKE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+SOURCES_TEXT = (
+    "PandaPon v1 documentation (https://doc-en.pandapon.com, https://doc.pandapon.com, "
+    "https://doc-vnm.pandapon.com, https://doc-es.pandapon.com), PandaPon v2 documentation "
+    "(https://doc-env2.pandapon.com, https://doc-cnv2.pandapon.com, https://doc-th.pandapon.com), "
+    "the Xportcn white-label mirror (https://doc-en.xportcn.com, https://doc-en-ka.xportcn.com; "
+    "corroboration only) and public third-party clients"
+)
+
+
+class CatalogueError(Exception):
+    """The catalogue or the overrides are inconsistent."""
+
+
+# --------------------------------------------------------------------------------------
+# Names
+
+
+def snake_case(name: str) -> str:
+    """``orderId`` -> ``order_id``, ``productID`` -> ``product_id``, ``mobile_phone`` unchanged."""
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    s = re.sub(r"[^0-9a-zA-Z_]+", "_", s)
+    return s.strip("_").lower()
+
+
+def python_name(name: str) -> str:
+    """Default Python attribute / parameter name for a wire name."""
+    s = snake_case(name)
+    if not s or s[0].isdigit():
+        s = "f_" + s
+    if keyword.iskeyword(s):
+        s += "_"
+    return s
+
+
+def pascal_case(name: str) -> str:
+    """``update_warehouse`` / ``orderLineList`` -> ``UpdateWarehouse`` / ``OrderLineList``."""
+    return "".join(part[:1].upper() + part[1:] for part in snake_case(name).split("_") if part)
+
+
+def component_stem(field_name: str, is_array: bool) -> str:
+    """PascalCase stem of a nested component: trailing ``List`` removed, plural removed for arrays."""
+    stem = pascal_case(field_name)
+    if stem.endswith("List") and len(stem) > len("List"):
+        stem = stem[: -len("List")]
+    elif is_array:
+        if stem.endswith("ies") and len(stem) > 3:
+            stem = stem[:-3] + "y"
+        elif stem.endswith(("ss", "us", "Goods")):
+            pass
+        elif stem.endswith("s") and len(stem) > 1:
+            stem = stem[:-1]
+    return stem
+
+
+def is_id_field(name: str) -> bool:
+    return name in ("id", "ids") or bool(ID_NAME_RE.search(name))
+
+
+def check_identifier(name: str, where: str) -> None:
+    if not name.isidentifier() or keyword.iskeyword(name) or not SNAKE_RE.match(name):
+        raise CatalogueError(f"{where}: {name!r} is not a valid snake_case Python identifier")
+
+
+def endpoint_key(entry: JSON) -> str:
+    return f"{entry['method']} {entry['path']}"
+
+
+def is_full_example(value: Any) -> bool:
+    return value is not None and not (isinstance(value, dict) and value.get("partial") is True)
+
+
+def is_partial_example(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("partial") is True
+
+
+# --------------------------------------------------------------------------------------
+# Field trees
+
+
+def walk_field_names(fields: list[JSON] | None) -> list[str]:
+    """Every wire name in a field tree (depth first, catalogue order)."""
+    out: list[str] = []
+    for field in fields or []:
+        out.append(field["name"])
+        out.extend(walk_field_names(field.get("fields")))
+    return out
+
+
+def split_type(type_str: str) -> tuple[int, str]:
+    """``array<array<object>>`` -> (2, "object")."""
+    depth = 0
+    while type_str.startswith("array<") and type_str.endswith(">"):
+        depth += 1
+        type_str = type_str[len("array<") : -1]
+    if type_str not in SCALAR_TYPES and type_str != "object":
+        raise CatalogueError(f"unknown field type {type_str!r}")
+    return depth, type_str
+
+
+class SchemaBuilder:
+    """Builds component schemas; names are allocated deterministically in call order."""
+
+    def __init__(self, reserved: list[str]) -> None:
+        self.components: dict[str, JSON | None] = {}
+        self.reserved = list(reserved)
+
+    def allocate(self, base: str) -> str:
+        name = base
+        n = 2
+        while name in self.components or name in self.reserved:
+            name = f"{base}{n}"
+            n += 1
+        self.components[name] = None  # placeholder keeps parents before children
+        return name
+
+    def claim(self, name: str) -> None:
+        if name in self.components:
+            raise CatalogueError(f"component {name!r} allocated twice")
+        if name in self.reserved:
+            self.reserved.remove(name)
+        self.components[name] = None
+
+    def set(self, name: str, schema: JSON) -> None:
+        self.components[name] = schema
+
+    # ---------------------------------------------------------------------------------
+
+    def object_schema(
+        self,
+        fields: list[JSON],
+        *,
+        parent: str,
+        response: bool,
+        money: dict[str, str],
+        names: dict[str, str] | None = None,
+        same_schema_as: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> JSON:
+        """Schema of an object whose members are ``fields`` (used for components)."""
+        properties: JSON = {}
+        required: list[str] = []
+        seen_python: dict[str, str] = {}
+        refs_by_field: dict[str, JSON] = {}
+        for field in fields:
+            wire = field["name"]
+            if wire in properties:
+                raise CatalogueError(f"{parent}: duplicate field {wire!r}")
+            alias = (same_schema_as or {}).get(wire)
+            if alias is not None:
+                if alias not in refs_by_field:
+                    raise CatalogueError(f"{parent}: same_schema_as target {alias!r} must precede {wire!r}")
+                prop = self.property_schema(
+                    field, parent=parent, response=response, money=money, names=names,
+                    base_override=refs_by_field[alias],
+                )
+            else:
+                prop = self.property_schema(field, parent=parent, response=response, money=money, names=names)
+                refs_by_field[wire] = prop.pop("x-base-schema")
+            prop.pop("x-base-schema", None)
+            py = prop["x-pandapon-python-name"]
+            if py in seen_python:
+                raise CatalogueError(f"{parent}: {wire!r} and {seen_python[py]!r} share Python name {py!r}")
+            seen_python[py] = wire
+            properties[wire] = prop
+            if not response and field.get("required") is True:
+                required.append(wire)
+        schema: JSON = {"type": "object"}
+        if description:
+            schema["description"] = description
+        schema["properties"] = properties
+        schema["required"] = required
+        schema["additionalProperties"] = True
+        return schema
+
+    def component_for(
+        self,
+        field_name: str,
+        fields: list[JSON],
+        *,
+        parent: str,
+        is_array: bool,
+        response: bool,
+        money: dict[str, str],
+        description: str | None = None,
+    ) -> JSON:
+        name = self.allocate(parent + component_stem(field_name, is_array))
+        self.set(
+            name,
+            self.object_schema(
+                fields, parent=name, response=response, money=money, description=description
+            ),
+        )
+        return {"$ref": REF_PREFIX + name}
+
+    def type_schema(
+        self,
+        type_str: str,
+        field: JSON,
+        *,
+        parent: str,
+        response: bool,
+        money: dict[str, str],
+    ) -> JSON:
+        """Schema of a value of ``type_str`` (nested members taken from ``field['fields']``)."""
+        depth, base = split_type(type_str)
+        if base == "object":
+            nested = field.get("fields")
+            if nested:
+                inner = self.component_for(
+                    field["name"],
+                    nested,
+                    parent=parent,
+                    is_array=depth > 0,
+                    response=response,
+                    money=money,
+                    description=field.get("description") or None,
+                )
+            else:
+                inner = {"type": "object", "additionalProperties": True, "x-pandapon-unknown": True}
+        else:
+            if field.get("fields"):
+                raise CatalogueError(f"{parent}.{field['name']}: scalar {type_str} with nested fields")
+            inner = dict(SCALAR_TYPES[base])
+        for _ in range(depth):
+            inner = {"type": "array", "items": inner}
+        return inner
+
+    def property_schema(
+        self,
+        field: JSON,
+        *,
+        parent: str,
+        response: bool,
+        money: dict[str, str],
+        names: dict[str, str] | None = None,
+        base_override: JSON | None = None,
+    ) -> JSON:
+        """Property schema of one field, with description, example and x- extensions.
+
+        The un-nulled value schema is returned under the temporary key ``x-base-schema``
+        so that ``same_schema_as`` can reuse it; the caller removes it.
+        """
+        wire = field["name"]
+        if base_override is not None:
+            base = base_override
+        elif field.get("json_in_string"):
+            if field["type"] != "string" or not field.get("json_type"):
+                raise CatalogueError(f"{parent}.{wire}: json_in_string needs type string and a json_type")
+            # The encoded content is always something the caller builds: request context.
+            content = self.type_schema(field["json_type"], field, parent=parent, response=False, money=money)
+            base = {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": content,
+                "x-pandapon-json-in-string": True,
+            }
+        else:
+            base = self.type_schema(field["type"], field, parent=parent, response=response, money=money)
+        prop: JSON
+        if response:
+            prop = {"anyOf": [base, {"type": "null"}]}
+        else:
+            prop = dict(base)
+        prop["description"] = field.get("description") or ""
+        if "example" in field:
+            prop["example"] = field["example"]
+        py = (names or {}).get(wire) or python_name(wire)
+        check_identifier(py, f"{parent}.{wire}")
+        prop["x-pandapon-python-name"] = py
+        if is_id_field(wire):
+            prop["x-pandapon-id"] = True
+        if wire in money:
+            prop["x-pandapon-money-unit"] = money[wire]
+        prop["x-base-schema"] = base
+        return prop
+
+
+# --------------------------------------------------------------------------------------
+# Validation of the overrides against the catalogue
+
+
+def validate_overrides(endpoints: list[JSON], overrides: JSON) -> None:
+    keys = [endpoint_key(e) for e in endpoints]
+    if len(set(keys)) != len(keys):
+        raise CatalogueError("duplicate METHOD path in the catalogue")
+    missing = [k for k in keys if k not in overrides]
+    extra = [k for k in overrides if k not in keys]
+    if missing or extra:
+        raise CatalogueError(f"overrides do not match the catalogue: missing {missing}, extra {extra}")
+    methods_by_resource: dict[str, dict[str, str]] = {}
+    for entry in endpoints:
+        key = endpoint_key(entry)
+        ov = overrides[key]
+        unknown_keys = [k for k in ov if k not in OVERRIDE_KEYS]
+        if unknown_keys:
+            raise CatalogueError(f"{key}: unknown override keys {unknown_keys}")
+        method = ov.get("method")
+        if not isinstance(method, str):
+            raise CatalogueError(f"{key}: method missing")
+        check_identifier(method, f"{key} method")
+        resource = RESOURCE_BY_GROUP[entry["group"]]
+        taken = methods_by_resource.setdefault(resource, {})
+        if method in taken:
+            raise CatalogueError(f"{key}: method {resource}.{method} also used by {taken[method]}")
+        taken[method] = key
+
+        fields = entry["request"]["fields"]
+        top_names = [f["name"] for f in fields or []]
+        for wire, py in (ov.get("params") or {}).items():
+            if wire not in top_names:
+                raise CatalogueError(f"{key}: params override for unknown field {wire!r}")
+            check_identifier(py, f"{key} params[{wire}]")
+        positional = ov.get("positional") or []
+        if len(set(positional)) != len(positional) or any(p not in top_names for p in positional):
+            raise CatalogueError(f"{key}: bad positional list {positional}")
+
+        pagination = ov.get("pagination")
+        if pagination is not None:
+            if list(pagination) != list(PAGINATION_KEYS):
+                raise CatalogueError(f"{key}: pagination keys must be {PAGINATION_KEYS} in that order")
+            for param in ("page_param", "size_param"):
+                if pagination[param] not in top_names:
+                    raise CatalogueError(f"{key}: pagination {param} {pagination[param]!r} not a request field")
+            if not isinstance(pagination["items_path"], list):
+                raise CatalogueError(f"{key}: items_path must be a list")
+
+        if entry["confidence"] == "inferred":
+            source = ov.get("inferred_from")
+            if source not in keys or source == key:
+                raise CatalogueError(f"{key}: inferred_from must name another catalogue endpoint")
+        elif "inferred_from" in ov:
+            raise CatalogueError(f"{key}: inferred_from only applies to inferred endpoints")
+
+        all_names = walk_field_names(fields) + walk_field_names(entry["response"]["fields"])
+        for wire, unit in (ov.get("money") or {}).items():
+            if wire not in all_names:
+                raise CatalogueError(f"{key}: money field {wire!r} not in the catalogue fields")
+            if unit not in MONEY_UNITS:
+                raise CatalogueError(f"{key}: money unit {unit!r}")
+        for wire, target in (ov.get("same_schema_as") or {}).items():
+            if wire not in all_names or target not in all_names:
+                raise CatalogueError(f"{key}: same_schema_as {wire!r} -> {target!r}: unknown field")
+
+
+# --------------------------------------------------------------------------------------
+# Document
+
+
+def markdown_description(entry: JSON) -> str:
+    parts: list[str] = []
+    if entry.get("title_zh"):
+        parts.append(entry["title_zh"])
+    if entry.get("notes"):
+        parts.append("\n".join(f"- {note}" for note in entry["notes"]))
+    return "\n\n".join(parts)
+
+
+def param_order(fields: list[JSON], positional: list[str]) -> list[str]:
+    rest = [f for f in fields if f["name"] not in positional]
+    required = [f["name"] for f in rest if f.get("required") is True]
+    optional = [f["name"] for f in rest if f.get("required") is not True]
+    return list(positional) + required + optional
+
+
+def envelope_components() -> JSON:
+    def nullable(*types: str) -> JSON:
+        return {"anyOf": [{"type": t} for t in types] + [{"type": "null"}]}
+
+    envelope: JSON = {
+        "type": "object",
+        "description": (
+            "Standard response envelope (Development manual). Success is code 200 for certain; "
+            "code 0 appears in placeholder examples and in the address add/update example, so the "
+            "success set should be configurable. Every field may be absent; unknown keys are kept."
+        ),
+        "properties": {
+            "requestId": {
+                **nullable("string"),
+                "description": "Request id, for looking up the server log; can be null.",
+                "x-pandapon-python-name": "request_id",
+                "x-pandapon-id": True,
+            },
+            "code": {
+                "type": "integer",
+                "description": "Return code (200 on success in every real example).",
+                "x-pandapon-python-name": "code",
+            },
+            "developId": {
+                **nullable("string", "integer"),
+                "description": "Developer id, 19 digits; typed string on some pages and integer on others.",
+                "x-pandapon-python-name": "develop_id",
+                "x-pandapon-id": True,
+            },
+            "msg": {
+                **nullable("string"),
+                "description": "Text for the return code (\"成功\" on success).",
+                "x-pandapon-python-name": "msg",
+            },
+            "data": {
+                "description": "Content: object, array, boolean or string depending on the endpoint.",
+                "x-pandapon-python-name": "data",
+            },
+        },
+        "additionalProperties": True,
+    }
+    code_msg: JSON = {
+        "type": "object",
+        "description": (
+            "Reduced envelope {code, msg} without requestId, developId or data "
+            "(POST /open/address/addOrUpdate)."
+        ),
+        "properties": {
+            "code": {
+                "type": "integer",
+                "description": "Return code (0 in the only example).",
+                "x-pandapon-python-name": "code",
+            },
+            "msg": {
+                **nullable("string"),
+                "description": "Description of the result.",
+                "x-pandapon-python-name": "msg",
+            },
+        },
+        "additionalProperties": True,
+    }
+    push: JSON = {
+        "type": "object",
+        "description": (
+            "Wrapper of every message push (Message Access Manual). Pushes are HTTPS POSTs signed in the "
+            "Authorization header (HEX(HMAC-SHA256(Base, AccessSecret)); Base unknown). Answer HTTP 200 "
+            "within 1000 ms; failed pushes are retried after half an hour, at most 5 times; order is not "
+            "guaranteed."
+        ),
+        "properties": {
+            "messageType": {
+                "type": "string",
+                "description": "Message type (消息类型); unknown values must be tolerated.",
+                "x-pandapon-python-name": "message_type",
+            },
+            "messageBody": {
+                "oneOf": [
+                    {"type": "object", "additionalProperties": True},
+                    {"type": "string", "contentMediaType": "application/json", "x-pandapon-json-in-string": True},
+                ],
+                "description": (
+                    "Message body (消息体): documented as an object; the Xportcn mirror sends JSON text. "
+                    "Accept both."
+                ),
+                "x-pandapon-python-name": "message_body",
+            },
+            "messagePlatform": {
+                "type": "integer",
+                "description": "Message channel (消息渠道): 0 = Taobao, 1 = 1688.",
+                "x-pandapon-python-name": "message_platform",
+            },
+            "timestamp": {
+                "type": "string",
+                "description": "Push time (消息推送时间); epoch milliseconds as a string in the mirror examples.",
+                "x-pandapon-python-name": "timestamp",
+            },
+        },
+        "additionalProperties": True,
+    }
+    return {"Envelope": envelope, "EnvelopeCodeMsg": code_msg, "PushMessage": push}
+
+
+def security_schemes() -> JSON:
+    return {
+        "headerSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "signature",
+            "description": (
+                "Five system headers on every call: `access-key` (the developer's AccessKey), `timestamp` "
+                "(UTC epoch; milliseconds in the doc samples, seconds in working third-party clients; must be "
+                "within 600 s), `nonce-str` (32 random characters; send it always), `user-id` (the buyer "
+                "(sub-)account the call acts for; not signed) and `signature`. Best-evidence algorithm (the "
+                "official text is not published): `signature = UPPER(HEX(MD5(access_key + timestamp + "
+                "nonce_str + access_secret)))`, plain concatenation of the header values; body, query, path, "
+                "method and user-id are not signed. Re-sign every retry with a fresh timestamp and nonce."
+            ),
+        },
+        "querySign": {
+            "type": "apiKey",
+            "in": "query",
+            "name": "sign",
+            "description": (
+                "Warehouse-logistics endpoints (/open/pp/logistics/*): query parameters `timestamp` (string, "
+                "required) and `sign` (string, required) instead of the system headers. The `sign` algorithm, "
+                "the timestamp unit and whether the system headers are also required are unknown; v2 adds an "
+                "optional `nonce-str` header."
+            ),
+        },
+    }
+
+
+def build_document(catalogue: list[JSON], overrides: JSON) -> JSON:
+    endpoints = [e for e in catalogue if e["kind"] == "endpoint"]
+    callbacks = [e for e in catalogue if e["kind"] == "callback"]
+    other = [e for e in catalogue if e["kind"] not in ("endpoint", "callback")]
+    if other:
+        raise CatalogueError(f"unknown kinds: {[e['kind'] for e in other]}")
+    validate_overrides(endpoints, overrides)
+
+    # Operation ids and component prefixes, reserved before any nested component is named.
+    plan: list[tuple[JSON, JSON, str, str, str]] = []
+    reserved: list[str] = list(envelope_components())
+    prefixes: set[str] = set()
+    for entry in endpoints:
+        ov = overrides[endpoint_key(entry)]
+        resource = RESOURCE_BY_GROUP[entry["group"]]
+        operation_id = f"{resource}.{ov['method']}"
+        prefix = "".join(pascal_case(part) for part in operation_id.split("."))
+        if prefix in prefixes:
+            raise CatalogueError(f"component prefix {prefix} is not unique")
+        prefixes.add(prefix)
+        reserved += [prefix + "Request", prefix + "Result"]
+        plan.append((entry, ov, resource, operation_id, prefix))
+    webhook_plan: list[tuple[JSON, str, str]] = []
+    for entry in callbacks:
+        snake = WEBHOOK_NAMES.get(entry["path"])
+        if snake is None:
+            raise CatalogueError(f"no webhook name for callback {entry['path']!r}")
+        prefix = pascal_case(snake)
+        if prefix in prefixes:
+            raise CatalogueError(f"component prefix {prefix} is not unique")
+        prefixes.add(prefix)
+        reserved.append(prefix + "Body")
+        webhook_plan.append((entry, snake, prefix))
+
+    builder = SchemaBuilder(reserved)
+    for name, schema in envelope_components().items():
+        builder.claim(name)
+        builder.set(name, schema)
+
+    tags: list[str] = []
+    for entry in catalogue:
+        if entry["group"] not in tags:
+            tags.append(entry["group"])
+
+    paths: JSON = {}
+    for entry, ov, resource, operation_id, prefix in plan:
+        operation = build_operation(builder, entry, ov, resource, operation_id, prefix)
+        path_item = paths.setdefault(entry["path"], {})
+        verb = entry["method"].lower()
+        if verb in path_item:
+            raise CatalogueError(f"duplicate operation {entry['method']} {entry['path']}")
+        path_item[verb] = operation
+
+    webhooks: JSON = {}
+    for entry, snake, prefix in webhook_plan:
+        if entry["path"] in webhooks:
+            raise CatalogueError(f"duplicate webhook {entry['path']}")
+        webhooks[entry["path"]] = {"post": build_webhook(builder, entry, snake, prefix)}
+
+    for name, schema in builder.components.items():
+        if schema is None:
+            raise CatalogueError(f"component {name} was never built")
+
+    counts = {
+        "documented": sum(1 for e in catalogue if e["confidence"] == "documented"),
+        "corroborated": sum(1 for e in catalogue if e["confidence"] == "corroborated"),
+        "inferred": sum(1 for e in catalogue if e["confidence"] == "inferred"),
+    }
+    description = (
+        "A community description of the PandaPon OpenAPI (Taobao and 1688 cross-border purchasing), "
+        "written by the pandapon project from the public documentation; not an official PandaPon "
+        f"publication. Sources: {SOURCES_TEXT}. Where sources disagree, PandaPon v1 wins.\n\n"
+        "Every operation carries `x-pandapon-confidence`: `documented` (path and fields seen on a PandaPon "
+        f"v1 page; {counts['documented']} entries), `corroborated` (seen only on v2, on the Xportcn mirror "
+        f"or in a public third-party client; {counts['corroborated']}) or `inferred` (only title and method "
+        f"known, path proposed by analogy with `x-pandapon-inferred-from`; {counts['inferred']}). Unknown "
+        "request or response members are flagged with `x-pandapon-request-fields-known`, "
+        "`x-pandapon-response-fields-known` and `x-pandapon-unknown`; response models must keep unknown "
+        "keys and treat every field as optional. Identifiers (`x-pandapon-id`) are strings in the SDK "
+        "whatever their JSON type; money units are in `x-pandapon-money-unit`. Response properties are "
+        "nullable through `anyOf: [<schema>, {type: null}]`."
+    )
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "PandaPon OpenAPI (community description by pandapon)",
+            "version": "1.0.0",
+            "description": description,
+        },
+        "servers": [{"url": SERVER_URL, "description": "Production (the only environment; data is real)"}],
+        "tags": [{"name": t} for t in tags],
+        "paths": paths,
+        "webhooks": webhooks,
+        "components": {
+            "securitySchemes": security_schemes(),
+            "schemas": builder.components,
+        },
+    }
+
+
+def build_operation(
+    builder: SchemaBuilder, entry: JSON, ov: JSON, resource: str, operation_id: str, prefix: str
+) -> JSON:
+    key = endpoint_key(entry)
+    request = entry["request"]
+    response = entry["response"]
+    fields: list[JSON] | None = request["fields"]
+    location: str | None = request.get("location")
+    money: dict[str, str] = ov.get("money") or {}
+    names: dict[str, str] = ov.get("params") or {}
+    positional: list[str] = list(ov.get("positional") or [])
+    if not positional and fields:
+        positional = [f["name"] for f in fields if f.get("required") is True]
+    order = param_order(fields or [], positional)
+
+    auth = entry["auth"]
+    if auth not in AUTH_TO_SCHEME:
+        raise CatalogueError(f"{key}: auth {auth!r} not valid for an endpoint")
+    if response["envelope"] not in ("standard", "code-msg-only"):
+        raise CatalogueError(f"{key}: envelope {response['envelope']!r}")
+    if not isinstance(entry["idempotent"], bool):
+        raise CatalogueError(f"{key}: idempotent must be a boolean")
+
+    op: JSON = {
+        "operationId": operation_id,
+        "summary": entry["title"],
+        "description": markdown_description(entry),
+        "tags": [entry["group"]],
+        "security": [{AUTH_TO_SCHEME[auth]: []}],
+    }
+
+    # ---- request
+    if location in ("query", "path"):
+        if fields:
+            params: list[JSON] = []
+            seen: set[str] = set()
+            for field in fields:
+                prop = builder.property_schema(
+                    field, parent=prefix, response=False, money=money, names=names
+                )
+                schema = prop.pop("x-base-schema")
+                py = prop["x-pandapon-python-name"]
+                if py in seen:
+                    raise CatalogueError(f"{key}: duplicate Python parameter name {py}")
+                seen.add(py)
+                if field.get("json_in_string"):
+                    raise CatalogueError(f"{key}: json_in_string query parameters are not supported")
+                param: JSON = {
+                    "in": location,
+                    "name": field["name"],
+                    "required": True if location == "path" else field.get("required") is True,
+                    "schema": schema,
+                    "description": prop["description"],
+                }
+                if "example" in prop:
+                    param["example"] = prop["example"]
+                for ext in ("x-pandapon-python-name", "x-pandapon-id", "x-pandapon-money-unit"):
+                    if ext in prop:
+                        param[ext] = prop[ext]
+                params.append(param)
+            op["parameters"] = params
+        if location == "path":
+            for field in fields or []:
+                if "{" + field["name"] + "}" not in entry["path"]:
+                    raise CatalogueError(f"{key}: path parameter {field['name']} not in the path")
+        if entry["example_request"] is not None:
+            raise CatalogueError(f"{key}: request example on a {location} endpoint")
+    elif location == "body":
+        media: JSON
+        content_type = request.get("content_type") or "application/json"
+        if fields is None:
+            media = {"schema": {"type": "object", "additionalProperties": True, "x-pandapon-unknown": True}}
+            body_required = False
+        else:
+            name = prefix + "Request"
+            builder.claim(name)
+            builder.set(
+                name,
+                builder.object_schema(
+                    fields,
+                    parent=prefix,
+                    response=False,
+                    money=money,
+                    names=names,
+                    same_schema_as=ov.get("same_schema_as"),
+                    description=f"Request body of {key} ({entry['title']}).",
+                ),
+            )
+            media = {"schema": {"$ref": REF_PREFIX + name}}
+            body_required = any(f.get("required") is True for f in fields)
+        add_examples(media, entry["example_request"], entry["example_request_source"])
+        op["requestBody"] = {"required": body_required, "content": {content_type: media}}
+    else:
+        raise CatalogueError(f"{key}: request location {location!r}")
+
+    # ---- response
+    op["responses"] = {"200": build_response(builder, entry, ov, prefix, money)}
+
+    # ---- extensions
+    op["x-pandapon-resource"] = resource
+    op["x-pandapon-method"] = ov["method"]
+    op["x-pandapon-confidence"] = entry["confidence"]
+    op["x-pandapon-path-basis"] = entry["path_basis"]
+    op["x-pandapon-v2-path"] = entry["v2_path"]
+    op["x-pandapon-sources"] = list(entry["sources"])
+    op["x-pandapon-idempotent"] = entry["idempotent"]
+    op["x-pandapon-auth"] = auth
+    op["x-pandapon-envelope"] = response["envelope"]
+    op["x-pandapon-title-zh"] = entry["title_zh"]
+    op["x-pandapon-inferred-from"] = ov.get("inferred_from")
+    op["x-pandapon-pagination"] = ov.get("pagination")
+    op["x-pandapon-request-location"] = location
+    op["x-pandapon-request-fields-known"] = fields is not None
+    op["x-pandapon-response-fields-known"] = response["fields"] is not None
+    op["x-pandapon-in-menu"] = entry["in_menu"]
+    op["x-pandapon-param-order"] = order
+    op["x-pandapon-positional"] = positional
+    op["x-pandapon-other-examples"] = list(entry["other_examples"])
+    return op
+
+
+def add_examples(media: JSON, example: Any, source: str | None) -> None:
+    if is_partial_example(example):
+        media["x-pandapon-partial-example"] = example["text"]
+    elif example is not None:
+        media["example"] = example
+    if example is not None:
+        media["x-pandapon-example-source"] = source
+
+
+def build_response(builder: SchemaBuilder, entry: JSON, ov: JSON, prefix: str, money: dict[str, str]) -> JSON:
+    key = endpoint_key(entry)
+    response = entry["response"]
+    fields: list[JSON] | None = response["fields"]
+    data_type: str | None = response["data_type"]
+    media: JSON
+    if response["envelope"] == "code-msg-only":
+        if fields not in ([], None) or data_type is not None:
+            raise CatalogueError(f"{key}: code-msg-only envelope with data")
+        media = {"schema": {"$ref": REF_PREFIX + "EnvelopeCodeMsg"}}
+        description = "Reduced envelope {code, msg}; no data is returned."
+    else:
+        data: JSON
+        if fields:
+            depth, base = split_type(data_type or "object")
+            if base != "object":
+                raise CatalogueError(f"{key}: fields listed for scalar data {data_type}")
+            name = prefix + "Result"
+            builder.claim(name)
+            builder.set(
+                name,
+                builder.object_schema(
+                    fields,
+                    parent=prefix,
+                    response=True,
+                    money=money,
+                    same_schema_as=ov.get("same_schema_as"),
+                    description=f"Content of `data` for {key} ({entry['title']})"
+                    + (", one element of the array." if depth else "."),
+                ),
+            )
+            inner: JSON = {"$ref": REF_PREFIX + name}
+            for _ in range(depth):
+                inner = {"type": "array", "items": inner}
+            data = {"anyOf": [inner, {"type": "null"}]}
+            description = "Standard envelope; `data` as described."
+        elif fields == []:
+            if data_type not in ("boolean", "string", "integer", "number"):
+                raise CatalogueError(f"{key}: empty fields with data_type {data_type!r}")
+            data = {"anyOf": [dict(SCALAR_TYPES[data_type]), {"type": "null"}]}
+            description = f"Standard envelope; `data` is a {data_type}."
+        else:
+            data = {"x-pandapon-unknown": True}
+            if data_type is not None:
+                data["x-pandapon-data-type"] = data_type
+            description = "Standard envelope; the content of `data` is unknown."
+        media = {
+            "schema": {
+                "allOf": [
+                    {"$ref": REF_PREFIX + "Envelope"},
+                    {"properties": {"data": data}},
+                ]
+            }
+        }
+    add_examples(media, entry["example_response"], entry["example_response_source"])
+    return {"description": description, "content": {"application/json": media}}
+
+
+def build_webhook(builder: SchemaBuilder, entry: JSON, snake: str, prefix: str) -> JSON:
+    key = endpoint_key(entry)
+    if entry["method"] != "POST" or entry["auth"] != "callback-hmac":
+        raise CatalogueError(f"{key}: callbacks must be POST with callback-hmac auth")
+    group_prefix = entry["group"].split(" / ", 1)[0]
+    if group_prefix not in PLATFORM_BY_GROUP_PREFIX:
+        raise CatalogueError(f"{key}: cannot tell the platform of group {entry['group']!r}")
+    fields = entry["request"]["fields"] or []
+    by_name = {f["name"]: f for f in fields}
+    unknown = [n for n in by_name if n not in ("messageType", "messageBody", "messagePlatform", "timestamp")]
+    if unknown:
+        raise CatalogueError(f"{key}: unexpected push wrapper fields {unknown}")
+    body_fields = (by_name.get("messageBody") or {}).get("fields")
+    schema: JSON
+    if body_fields:
+        name = prefix + "Body"
+        builder.claim(name)
+        builder.set(
+            name,
+            builder.object_schema(
+                body_fields,
+                parent=prefix,
+                response=True,
+                money={},
+                description=f"messageBody of the push {entry['path']} ({entry['title']}).",
+            ),
+        )
+        ref = {"$ref": REF_PREFIX + name}
+        schema = {
+            "allOf": [
+                {"$ref": REF_PREFIX + "PushMessage"},
+                {
+                    "properties": {
+                        "messageBody": {
+                            "oneOf": [
+                                ref,
+                                {
+                                    "type": "string",
+                                    "contentMediaType": "application/json",
+                                    "contentSchema": ref,
+                                    "x-pandapon-json-in-string": True,
+                                },
+                            ]
+                        }
+                    }
+                },
+            ]
+        }
+    else:
+        schema = {"$ref": REF_PREFIX + "PushMessage"}
+    media: JSON = {"schema": schema}
+    add_examples(media, entry["example_request"], entry["example_request_source"])
+    return {
+        "operationId": f"webhooks.{snake}",
+        "summary": entry["title"],
+        "description": markdown_description(entry),
+        "tags": [entry["group"]],
+        "requestBody": {"required": True, "content": {"application/json": media}},
+        "responses": {"200": {"description": "Acknowledge within 1000 ms"}},
+        "x-pandapon-confidence": entry["confidence"],
+        "x-pandapon-message-type": entry["message_type"],
+        "x-pandapon-platform": PLATFORM_BY_GROUP_PREFIX[group_prefix],
+        "x-pandapon-sources": list(entry["sources"]),
+        "x-pandapon-webhook-name": snake,
+        "x-pandapon-path-basis": entry["path_basis"],
+        "x-pandapon-title-zh": entry["title_zh"],
+        "x-pandapon-in-menu": entry["in_menu"],
+        "x-pandapon-auth": entry["auth"],
+        "x-pandapon-body-fields-known": bool(body_fields),
+        "x-pandapon-other-examples": list(entry["other_examples"]),
+    }
+
+
+# --------------------------------------------------------------------------------------
+
+
+def render(doc: JSON) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--catalogue", required=True, type=Path, help="endpoints.json")
+    parser.add_argument("--overrides", required=True, type=Path, help="spec_overrides.json")
+    parser.add_argument("--out", required=True, type=Path, help="output OpenAPI JSON document")
+    args = parser.parse_args(argv)
+    catalogue = json.loads(args.catalogue.read_text(encoding="utf-8"))
+    overrides = json.loads(args.overrides.read_text(encoding="utf-8"))
+    try:
+        doc = build_document(catalogue, overrides)
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8", newline="\n") as f:
+        f.write(render(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
