@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio
 import attrs
@@ -345,7 +345,11 @@ class Core:
         )
         if endpoint.idempotent or not maybe_done:
             return failure
-        url = failure.url if isinstance(failure, APIConnectionError) else str(failure.response.request.url)
+        if isinstance(failure, APIConnectionError):
+            url = failure.url
+        else:
+            assert isinstance(failure, APIResponseError)
+            url = str(failure.response.request.url)
         return OutcomeUnknownError(
             f"{endpoint.operation_id} ({endpoint.method} {httpx.URL(url).path}) may or may not have taken effect: "
             f"{failure}. It was not retried because it is not idempotent; look the result up before trying again.",
@@ -505,5 +509,5 @@ def _str_or_none(value: object) -> str | None:
 
 def _int_or_str(value: object) -> int | str | None:
     if value is None or isinstance(value, (int, str)):
-        return cast("int | str | None", value)
+        return value
     return str(value)

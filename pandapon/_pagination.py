@@ -26,8 +26,9 @@ def _wire_get(obj: object, key: str) -> object:
     """Read ``key`` (a wire name) from a structured model or a plain mapping."""
     if isinstance(obj, Mapping):
         return obj.get(key)
-    if attrs.has(type(obj)):
-        for a in attrs.fields(type(obj)):
+    cls = type(obj)
+    if attrs.has(cls):
+        for a in attrs.fields(cls):
             if a.metadata.get("wire", a.name) == key:
                 return getattr(obj, a.name)
         return getattr(obj, "extra", {}).get(key)

@@ -36,7 +36,7 @@ class RetryPolicy:
 
 def backoff(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:
     """Return the sleep before retry number ``attempt + 1``: exponential, capped, with jitter in [50 %, 100 %]."""
-    ceiling = min(policy.cap, policy.base * (2**attempt))
+    ceiling = min(policy.cap, policy.base * (2.0**attempt))
     return ceiling * (0.5 + rand() / 2)
 
 

@@ -71,6 +71,7 @@ OVERRIDE_KEYS = (
     "inferred_from",
     "money",
     "same_schema_as",
+    "ids",
 )
 PAGINATION_KEYS = (
     "page_param",
@@ -197,6 +198,8 @@ class SchemaBuilder:
     def __init__(self, reserved: list[str]) -> None:
         self.components: dict[str, JSON | None] = {}
         self.reserved = list(reserved)
+        # Wire names forced to be identifiers for the endpoint being built ("ids" override).
+        self.extra_ids: list[str] = []
 
     def allocate(self, base: str) -> str:
         name = base
@@ -262,7 +265,8 @@ class SchemaBuilder:
         if description:
             schema["description"] = description
         schema["properties"] = properties
-        schema["required"] = required
+        if not response:
+            schema["required"] = required
         schema["additionalProperties"] = True
         return schema
 
@@ -361,7 +365,7 @@ class SchemaBuilder:
         py = (names or {}).get(wire) or python_name(wire)
         check_identifier(py, f"{parent}.{wire}")
         prop["x-pandapon-python-name"] = py
-        if is_id_field(wire):
+        if is_id_field(wire) or wire in self.extra_ids:
             prop["x-pandapon-id"] = True
         if wire in money:
             prop["x-pandapon-money-unit"] = money[wire]
@@ -431,6 +435,9 @@ def validate_overrides(endpoints: list[JSON], overrides: JSON) -> None:
                 raise CatalogueError(f"{key}: money field {wire!r} not in the catalogue fields")
             if unit not in MONEY_UNITS:
                 raise CatalogueError(f"{key}: money unit {unit!r}")
+        for wire in ov.get("ids") or []:
+            if wire not in all_names:
+                raise CatalogueError(f"{key}: ids override for unknown field {wire!r}")
         for wire, target in (ov.get("same_schema_as") or {}).items():
             if wire not in all_names or target not in all_names:
                 raise CatalogueError(f"{key}: same_schema_as {wire!r} -> {target!r}: unknown field")
@@ -699,6 +706,7 @@ def build_operation(
     money: dict[str, str] = ov.get("money") or {}
     names: dict[str, str] = ov.get("params") or {}
     positional: list[str] = list(ov.get("positional") or [])
+    builder.extra_ids = list(ov.get("ids") or [])
     if not positional and fields:
         positional = [f["name"] for f in fields if f.get("required") is True]
     order = param_order(fields or [], positional)
@@ -889,6 +897,7 @@ def build_webhook(builder: SchemaBuilder, entry: JSON, snake: str, prefix: str) 
     if unknown:
         raise CatalogueError(f"{key}: unexpected push wrapper fields {unknown}")
     body_fields = (by_name.get("messageBody") or {}).get("fields")
+    builder.extra_ids = []
     schema: JSON
     if body_fields:
         name = prefix + "Body"

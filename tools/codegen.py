@@ -63,6 +63,33 @@ def doc_text(text: str | None) -> str:
     return (text or "").replace("\\", "\\\\").replace('"""', "'''").strip()
 
 
+def split_call(head: str, args: str, tail: str, indent: str) -> list[str]:
+    """Return ``head(args)tail`` on one line when it fits, else one argument per line (black's style)."""
+    one = f"{indent}{head}({args}){tail}"
+    if len(one) <= 120 or not args:
+        return [one]
+    parts = [a.strip() for a in split_top(args)]
+    return [f"{indent}{head}("] + [f"{indent}    {a}," for a in parts] + [f"{indent}){tail}"]
+
+
+def split_top(args: str) -> list[str]:
+    """Split an argument list on commas that are not nested in brackets."""
+    out, depth, cur = [], 0, ""
+    for ch in args:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur)
+    return out
+
+
 def wrap(text: str, indent: str, width: int = WRAP) -> list[str]:
     out: list[str] = []
     for para in text.split("\n"):
@@ -148,8 +175,6 @@ class Generator:
             return self.model_home[key]
         schema = self.components[component]
         name = component
-        if side == "request" and not component.endswith(("Request", "Params")):
-            name = component + "Input"
         taken = {n for models in self.models.values() for n in models}
         if name in taken:
             name = name + ("Input" if side == "request" else "Output")
@@ -276,8 +301,8 @@ class Generator:
                     )
         order = op.get("x-pandapon-param-order") or []
         rank = {w: i for i, w in enumerate(order)}
-        props.sort(key=lambda p: (rank.get(p.wire, len(rank)), not p.required))
-        # A required parameter may not follow an optional one in a Python signature.
+        # Required parameters first (positional or keyword, in the spec's order), then optional ones (keyword-only).
+        props.sort(key=lambda p: (not p.required, rank.get(p.wire, len(rank))))
         o.params = props
         if props:
             o.request_model = prefix + "Request"
@@ -330,7 +355,7 @@ class Generator:
                  "from ..._converter import Model, RequestModel", "from ..._types import JSON  # noqa: F401",
                  "from ..._validate import expect", ""]
         names = sorted(models)
-        lines.append("__all__ = [" + ", ".join(f'"{n}"' for n in names) + "]")
+        lines += ["__all__ = ["] + [f'    "{n}",' for n in names] + ["]"]
         # Declare in an order where nested classes come first (annotations are strings, so any order works
         # for typing; a stable sort keeps diffs small).
         for name in names:
@@ -364,18 +389,14 @@ class Generator:
         validator += ", many=True" if many else ""
         validator += ", json_text=True" if json_text else ""
         validator += ")"
-        out = []
         if p.required:
-            out.append(f"    {p.py}: {ann} = attrs.field({meta}validator={validator})")
-        else:
-            out.append(f"    {p.py}: {ann} | None = attrs.field(default=None, {meta}validator={validator})")
-        return out
+            return split_call(f"{p.py}: {ann} = attrs.field", f"{meta}validator={validator}", "", "    ")
+        return split_call(f"{p.py}: {ann} | None = attrs.field", f"default=None, {meta}validator={validator}", "", "    ")
 
     def emit_response_field(self, p: Prop, resource: str, op_id: str) -> list[str]:
         ann = self.py_type(p.schema, "response", resource, op_id)
         meta = self.metadata(p)
-        line = f"    {p.py}: {ann} | None = attrs.field(default=None{', ' + meta.rstrip(', ') if meta else ''})"
-        out = [line]
+        out = split_call(f"{p.py}: {ann} | None = attrs.field", f"default=None{', ' + meta.rstrip(', ') if meta else ''}", "", "    ")
         desc = doc_text(p.description)
         unit = self.unnull(p.schema).get("x-pandapon-money-unit")
         if unit:
@@ -431,11 +452,14 @@ class Generator:
                     d += f" Unit: {unit}."
                 body.append(f"    {p.py}: {d}")
         elif not op.get("x-pandapon-request-fields-known", True):
-            body += ["", "Args:", "    body: the request fields, as the platform names them (they are not documented)."]
+            arg = "params" if o.location == "query" else "body"
+            where = "query parameters" if arg == "params" else "JSON body"
+            body += ["", "Args:", f"    {arg}: the {where}, with the platform's wire names (the fields are not documented)."]
         lines = []
         for line in body:
             if line.startswith("    "):
-                lines += wrap(line, indent + "    ")[:1] + [indent + "        " + x.strip() for x in wrap(line, "")[1:]]
+                first, *rest = wrap(line.strip(), indent + "    ", WRAP - 4)
+                lines += [first] + [indent + "        " + x.strip() for x in rest]
             else:
                 lines += wrap(line, indent)
         lines[0] = indent + '"""' + lines[0].lstrip()
@@ -447,43 +471,39 @@ class Generator:
         if not o.request_model:
             if o.op.get("x-pandapon-request-fields-known", True):
                 return "", "None", ""
-            return ", body: Mapping[str, object] | None = None", "body", "body"
+            arg = "params" if o.location == "query" else "body"
+            return f", {arg}: Mapping[str, object] | None = None", arg, f"{arg}={arg}"
         params = []
         ctor = []
-        seen_optional = False
+        calls = []
+        star = False
         for p in o.params:
             ann, _, _, _ = self.request_kind(p.schema, o.resource, o.op_id)
-            if p.required and not seen_optional:
+            if p.required:
                 params.append(f"{p.py}: {ann}")
+                calls.append(p.py)
             else:
-                if p.required:
-                    raise ValueError(f"{o.op_id}: required {p.wire} after an optional parameter")
-                seen_optional = True
+                if not star:
+                    params.append("*")
+                    star = True
                 params.append(f"{p.py}: {ann} | None = None")
+                calls.append(f"{p.py}={p.py}")
             ctor.append(f"{p.py}={p.py}")
-        call = ", ".join(p.py for p in o.params)
-        return ", " + ", ".join(params), f"{o.request_model}({', '.join(ctor)})", call
+        return ", " + ", ".join(params), f"{o.request_model}({', '.join(ctor)})", ", ".join(calls)
 
     def emit_resource(self, resource: str) -> str:
         ops = [o for o in self.operations if o.resource == resource]
         cls = pascal(resource)
         mod = resource.replace(".", "_")
-        model_names = sorted(self.models.get(resource, {}))
-        used = set()
-        for o in ops:
-            for t in (o.result_type, o.item_type or "", o.request_model or ""):
-                used.update(n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", t) if n in model_names)
+        model_names = set(self.models.get(resource, {}))
         lines = [BANNER, f'"""``client.{resource}``: async resource and its sync facade."""', "",
-                 "from __future__ import annotations", "",
+                 "from __future__ import annotations", "", "import builtins  # noqa: F401",
                  "from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401",
                  "from decimal import Decimal  # noqa: F401", "",
                  "from ..._core import Core", "from ..._endpoint import Endpoint, Pagination  # noqa: F401",
                  "from ..._pagination import iterate_items  # noqa: F401",
-                 "from ..._sync import SyncResource", "from ..._types import JSON  # noqa: F401"]
-        if used:
-            lines.append(f"from ..models.{mod} import (")
-            lines += [f"    {n}," for n in sorted(used)]
-            lines.append(")")
+                 "from ..._sync import SyncResource", "from ..._types import JSON  # noqa: F401",
+                 "IMPORTS"]
         lines += ["", f'__all__ = ["Async{cls}", "{cls}"]', ""]
         for o in ops:
             lines.append(self.emit_endpoint(o))
@@ -493,26 +513,44 @@ class Generator:
         for o in ops:
             params, ctor, _ = self.signature(o)
             const = "_" + o.method_name.upper()
-            lines += ["", f"    async def {o.method_name}(self{params}) -> {o.result_type}:"]
+            lines.append("")
+            lines += split_call(f"async def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ")
             lines += self.method_doc(o, "        ")
-            lines.append(f"        return await self._core.call({const}, {ctor})  # type: ignore[no-any-return]"
-                         if o.result_type != "JSON" else f"        return await self._core.call({const}, {ctor})  # type: ignore[no-any-return]")
+            lines += self.emit_ctor(o, ctor)
+            lines.append(f"        return await self._core.call({const}, request)  # type: ignore[no-any-return]")
             if o.item_type:
-                lines += ["", f"    def iter_{o.method_name}(self{params}) -> AsyncIterator[{o.item_type}]:"]
+                lines.append("")
+                lines += split_call(f"def iter_{o.method_name}", "self" + params, f" -> AsyncIterator[{o.item_type}]:", "    ")
                 lines += self.method_doc(o, "        ", iterator=True)
-                lines.append(f"        return iterate_items(self._core, {const}, {ctor})")
+                lines += self.emit_ctor(o, ctor)
+                lines.append(f"        return iterate_items(self._core, {const}, request)")
         # sync class
         lines += ["", "", f"class {cls}(SyncResource[Async{cls}]):", f'    """``client.{resource}`` (sync)."""']
         for o in ops:
             params, _, call = self.signature(o)
-            lines += ["", f"    def {o.method_name}(self{params}) -> {o.result_type}:"]
+            lines.append("")
+            lines += split_call(f"def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ")
             lines += self.method_doc(o, "        ")
-            lines.append(f"        return self._call(Async{cls}.{o.method_name}{', ' + call if call else ''})")
+            lines += split_call("return self._call", f"Async{cls}.{o.method_name}{', ' + call if call else ''}", "", "        ")
             if o.item_type:
-                lines += ["", f"    def iter_{o.method_name}(self{params}) -> Iterator[{o.item_type}]:"]
+                lines.append("")
+                lines += split_call(f"def iter_{o.method_name}", "self" + params, f" -> Iterator[{o.item_type}]:", "    ")
                 lines += self.method_doc(o, "        ", iterator=True)
-                lines.append(f"        return self._iter(Async{cls}.iter_{o.method_name}{', ' + call if call else ''})")
-        return "\n".join(lines) + "\n"
+                lines += split_call("return self._iter", f"Async{cls}.iter_{o.method_name}{', ' + call if call else ''}", "", "        ")
+        text = "\n".join(lines) + "\n"
+        if any(o.method_name in ("list", "dict") for o in ops):
+            # A method named ``list`` shadows the builtin inside the class body's annotations.
+            text = re.sub(r"(?<![\w.])(list|dict)\[", r"builtins.\1[", text)
+        used = sorted(n for n in set(re.findall(r"\b[A-Z][A-Za-z0-9_]*\b", text)) if n in model_names)
+        imports = "\n".join([f"from ..models.{mod} import ("] + [f"    {n}," for n in used] + [")"]) if used else ""
+        return text.replace("IMPORTS\n", imports + "\n" if imports else "", 1)
+
+    @staticmethod
+    def emit_ctor(o: Operation, ctor: str) -> list[str]:
+        if not o.request_model:
+            return [f"        request = {ctor}"]
+        head, _, rest = ctor.partition("(")
+        return split_call(f"request = {head}", rest[:-1], "", "        ")
 
     def emit_endpoint(self, o: Operation) -> str:
         op = o.op
@@ -553,7 +591,7 @@ class Generator:
             lines = [ln for ln in lines if "cached_property" not in ln and "TYPE_CHECKING" not in ln]
             lines += [f"from .resources.{mod} import Async{cls}, {cls}", "", f'__all__ = ["Async{cls}", "{cls}"]']
             return "\n".join(lines) + "\n"
-        lines += ["from ..._core import Core", "", "if TYPE_CHECKING:", "    from ..._sync import PandaPon"]
+        lines += ["from .._core import Core", "", "if TYPE_CHECKING:", "    from .._sync import PandaPon"]
         for r in resources:
             rc = pascal(r)
             lines.append(f"    from .resources.{r.replace('.', '_')} import Async{rc}, {rc}")
@@ -594,6 +632,8 @@ class Generator:
         names = []
         for r in resources:
             ms = sorted(self.models.get(r, {}))
+            if not ms:
+                continue
             names += ms
             lines.append(f"from .models.{r.replace('.', '_')} import (")
             lines += [f"    {n}," for n in ms]
