@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -41,9 +41,13 @@ class Model:
 
 @attrs.define(kw_only=True)
 class RequestModel:
-    """Base of every request model: mutable builders, unstructured to wire names with unset fields left out."""
+    """Base of every request model: mutable builders, unstructured to wire names with unset fields left out.
 
-    _omit: ClassVar[tuple[str, ...]] = ()
+    ``extra`` holds wire fields the model does not know (by their wire names); they are sent as given, so a field
+    the docs left out can be added without a release.
+    """
+
+    extra: dict[str, object] = attrs.field(factory=dict, repr=False)
 
 
 class StructureFailure(ValueError):
@@ -174,8 +178,10 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
     conv.register_structure_hook_factory(lambda t: attrs.has(t) and issubclass(t, Model), structure_factory)
 
     def unstructure_factory(cl: type[RequestModel]) -> Callable[[RequestModel], dict[str, object]]:
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {"extra": override(omit=True)}
         for a in attrs.fields(cl):
+            if a.name == "extra":
+                continue
             kw: dict[str, Any] = {"rename": _wire_name(a), "omit_if_default": True}
             if a.metadata.get("json_in_string"):
                 kw["unstruct_hook"] = lambda v: v if isinstance(v, str) else _dumps_compact(conv.unstructure(v))
@@ -184,7 +190,15 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
             elif a.metadata.get("wire_str"):
                 kw["unstruct_hook"] = _wire_str
             overrides[a.name] = override(**kw)
-        return make_dict_unstructure_fn(cl, conv, **overrides)
+        base = make_dict_unstructure_fn(cl, conv, **overrides)
+
+        def unstructure(obj: RequestModel) -> dict[str, object]:
+            wire = base(obj)
+            if obj.extra:
+                wire.update(obj.extra)
+            return wire
+
+        return unstructure
 
     conv.register_unstructure_hook_factory(
         lambda t: attrs.has(t) and issubclass(t, RequestModel), unstructure_factory

@@ -49,3 +49,37 @@ class Recorder:
 
 def ok(data: object = True, **kw: Any) -> httpx.Response:
     return httpx.Response(200, json=envelope(data, **kw))
+
+
+def complete_partial_json(text: str) -> Any:
+    """Parse the longest prefix of a cut-off JSON text that can be closed into a valid document.
+
+    The docs publish many response examples only up to some point; this keeps every complete value before the
+    cut (dropping the value being written when the text stops) and closes the open brackets.
+    """
+    for cut in range(len(text), 0, -1):
+        prefix = text[:cut].rstrip()
+        stack: list[str] = []
+        in_string = escaped = False
+        for ch in prefix:
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch in "[{":
+                stack.append("]" if ch == "[" else "}")
+            elif ch in "]}":
+                if stack:
+                    stack.pop()
+        if in_string or prefix.endswith((",", ":")):
+            continue
+        try:
+            return json.loads(prefix + "".join(reversed(stack)))
+        except ValueError:
+            continue
+    raise ValueError("no parsable prefix")

@@ -151,6 +151,15 @@ def is_id_field(name: str) -> bool:
     return name in ("id", "ids") or bool(ID_NAME_RE.search(name))
 
 
+def mark_id_items(schema: JSON) -> JSON:
+    """Copy of an array schema whose innermost scalar items also carry ``x-pandapon-id``."""
+    if schema.get("type") == "array":
+        return {**schema, "items": mark_id_items(schema["items"])}
+    if "$ref" in schema or schema.get("type") == "object":
+        return schema
+    return {**schema, "x-pandapon-id": True}
+
+
 def check_identifier(name: str, where: str) -> None:
     if not name.isidentifier() or keyword.iskeyword(name) or not SNAKE_RE.match(name):
         raise CatalogueError(f"{where}: {name!r} is not a valid snake_case Python identifier")
@@ -247,7 +256,11 @@ class SchemaBuilder:
                 if alias not in refs_by_field:
                     raise CatalogueError(f"{parent}: same_schema_as target {alias!r} must precede {wire!r}")
                 prop = self.property_schema(
-                    field, parent=parent, response=response, money=money, names=names,
+                    field,
+                    parent=parent,
+                    response=response,
+                    money=money,
+                    names=names,
                     base_override=refs_by_field[alias],
                 )
             else:
@@ -284,9 +297,7 @@ class SchemaBuilder:
         name = self.allocate(parent + component_stem(field_name, is_array))
         self.set(
             name,
-            self.object_schema(
-                fields, parent=name, response=response, money=money, description=description
-            ),
+            self.object_schema(fields, parent=name, response=response, money=money, description=description),
         )
         return {"$ref": REF_PREFIX + name}
 
@@ -354,11 +365,10 @@ class SchemaBuilder:
             }
         else:
             base = self.type_schema(field["type"], field, parent=parent, response=response, money=money)
-        prop: JSON
-        if response:
-            prop = {"anyOf": [base, {"type": "null"}]}
-        else:
-            prop = dict(base)
+            if base.get("type") == "array" and (is_id_field(wire) or wire in self.extra_ids):
+                base = mark_id_items(base)
+        # Response properties are nullable, always in the anyOf form.
+        prop: JSON = {"anyOf": [base, {"type": "null"}]} if response else dict(base)
         prop["description"] = field.get("description") or ""
         if "example" in field:
             prop["example"] = field["example"]
@@ -494,7 +504,7 @@ def envelope_components() -> JSON:
             },
             "msg": {
                 **nullable("string"),
-                "description": "Text for the return code (\"成功\" on success).",
+                "description": 'Text for the return code ("成功" on success).',
                 "x-pandapon-python-name": "msg",
             },
             "data": {
@@ -507,8 +517,7 @@ def envelope_components() -> JSON:
     code_msg: JSON = {
         "type": "object",
         "description": (
-            "Reduced envelope {code, msg} without requestId, developId or data "
-            "(POST /open/address/addOrUpdate)."
+            "Reduced envelope {code, msg} without requestId, developId or data (POST /open/address/addOrUpdate)."
         ),
         "properties": {
             "code": {
@@ -544,8 +553,7 @@ def envelope_components() -> JSON:
                     {"type": "string", "contentMediaType": "application/json", "x-pandapon-json-in-string": True},
                 ],
                 "description": (
-                    "Message body (消息体): documented as an object; the Xportcn mirror sends JSON text. "
-                    "Accept both."
+                    "Message body (消息体): documented as an object; the Xportcn mirror sends JSON text. Accept both."
                 ),
                 "x-pandapon-python-name": "message_body",
             },
@@ -733,9 +741,7 @@ def build_operation(
             params: list[JSON] = []
             seen: set[str] = set()
             for field in fields:
-                prop = builder.property_schema(
-                    field, parent=prefix, response=False, money=money, names=names
-                )
+                prop = builder.property_schema(field, parent=prefix, response=False, money=money, names=names)
                 schema = prop.pop("x-base-schema")
                 py = prop["x-pandapon-python-name"]
                 if py in seen:

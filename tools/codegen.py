@@ -356,9 +356,8 @@ class Generator:
                  "from ..._validate import expect", ""]
         names = sorted(models)
         lines += ["__all__ = ["] + [f'    "{n}",' for n in names] + ["]"]
-        # Declare in an order where nested classes come first (annotations are strings, so any order works
-        # for typing; a stable sort keeps diffs small).
-        for name in names:
+        # Nested classes first: validators reference them when the class body runs.
+        for name in self.dependency_order(resource):
             m = models[name]
             lines += ["", ""]
             if m.side == "request":
@@ -379,6 +378,30 @@ class Generator:
                 for p in m.props:
                     lines.extend(self.emit_response_field(p, resource, m.operation))
         return "\n".join(lines) + "\n"
+
+    def dependency_order(self, resource: str) -> list[str]:
+        models = self.models.get(resource, {})
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            m = models[name]
+            for p in m.props:
+                if m.side == "request":
+                    ann = self.request_kind(p.schema, resource, m.operation)[0]
+                else:
+                    ann = self.py_type(p.schema, "response", resource, m.operation)
+                for dep in sorted(set(re.findall(r"[A-Z][A-Za-z0-9_]*", ann))):
+                    if dep in models and dep != name:
+                        visit(dep)
+            order.append(name)
+
+        for name in sorted(models):
+            visit(name)
+        return order
 
     def emit_request_field(self, p: Prop, resource: str, op_id: str) -> list[str]:
         ann, kind, many, json_text = self.request_kind(p.schema, resource, op_id)

@@ -131,21 +131,6 @@ class AlibabaCartEditQuantityRequest(RequestModel):
 
 
 @attrs.frozen(kw_only=True)
-class AlibabaCartListDisable(Model):
-    """Invalid (disabled) cart items, grouped by shop."""
-
-    seller_open_id: str | None = attrs.field(default=None, metadata={"wire": "sellerOpenId", "wire_str": True})
-    """Seller open id."""
-    seller_nick_name: str | None = attrs.field(default=None, metadata={"wire": "sellerNickName"})
-    """Seller nickname."""
-    cart_item_infos: list[AlibabaCartListDisableCartItemInfo] | None = attrs.field(
-        default=None,
-        metadata={"wire": "cartItemInfos"},
-    )
-    """Items."""
-
-
-@attrs.frozen(kw_only=True)
 class AlibabaCartListDisableCartItemInfo(Model):
     """Items."""
 
@@ -169,6 +154,21 @@ class AlibabaCartListDisableCartItemInfo(Model):
     """Available stock."""
     properties: str | None = attrs.field(default=None)
     """SKU properties (probably JSON text)."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaCartListDisable(Model):
+    """Invalid (disabled) cart items, grouped by shop."""
+
+    seller_open_id: str | None = attrs.field(default=None, metadata={"wire": "sellerOpenId", "wire_str": True})
+    """Seller open id."""
+    seller_nick_name: str | None = attrs.field(default=None, metadata={"wire": "sellerNickName"})
+    """Seller nickname."""
+    cart_item_infos: list[AlibabaCartListDisableCartItemInfo] | None = attrs.field(
+        default=None,
+        metadata={"wire": "cartItemInfos"},
+    )
+    """Items."""
 
 
 @attrs.frozen(kw_only=True)

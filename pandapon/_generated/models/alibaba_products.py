@@ -114,6 +114,14 @@ class AlibabaProductsRelatedRequest(RequestModel):
 
 
 @attrs.define(kw_only=True)
+class AlibabaProductsSearchByImageSort(RequestModel):
+    """Request of ``alibaba.products.search_by_image`` (AlibabaProductsSearchByImageSort)."""
+
+    _operation: ClassVar[str] = "alibaba.products.search_by_image"
+    price: str | None = attrs.field(default=None, validator=expect("str", optional=True))
+
+
+@attrs.define(kw_only=True)
 class AlibabaProductsSearchByImageRequest(RequestModel):
     """Request of ``alibaba.products.search_by_image``."""
 
@@ -164,14 +172,6 @@ class AlibabaProductsSearchByImageRequest(RequestModel):
     )
 
 
-@attrs.define(kw_only=True)
-class AlibabaProductsSearchByImageSort(RequestModel):
-    """Request of ``alibaba.products.search_by_image`` (AlibabaProductsSearchByImageSort)."""
-
-    _operation: ClassVar[str] = "alibaba.products.search_by_image"
-    price: str | None = attrs.field(default=None, validator=expect("str", optional=True))
-
-
 @attrs.frozen(kw_only=True)
 class AlibabaProductsSearchByKeywordData(Model):
     """Rows (分页数据); 8 fields per row on v2, two known."""
@@ -180,6 +180,14 @@ class AlibabaProductsSearchByKeywordData(Model):
     """Image URL."""
     subject: str | None = attrs.field(default=None)
     """Title."""
+
+
+@attrs.define(kw_only=True)
+class AlibabaProductsSearchByKeywordSort(RequestModel):
+    """Request of ``alibaba.products.search_by_keyword`` (AlibabaProductsSearchByKeywordSort)."""
+
+    _operation: ClassVar[str] = "alibaba.products.search_by_keyword"
+    price: str | None = attrs.field(default=None, validator=expect("str", optional=True))
 
 
 @attrs.define(kw_only=True)
@@ -243,20 +251,20 @@ class AlibabaProductsSearchByKeywordResult(Model):
     """Rows (分页数据); 8 fields per row on v2, two known."""
 
 
-@attrs.define(kw_only=True)
-class AlibabaProductsSearchByKeywordSort(RequestModel):
-    """Request of ``alibaba.products.search_by_keyword`` (AlibabaProductsSearchByKeywordSort)."""
-
-    _operation: ClassVar[str] = "alibaba.products.search_by_keyword"
-    price: str | None = attrs.field(default=None, validator=expect("str", optional=True))
-
-
 @attrs.frozen(kw_only=True)
 class AlibabaProductsSearchStoreData(Model):
     """Rows; 9 fields per row on v2, one known."""
 
     image_url: str | None = attrs.field(default=None, metadata={"wire": "imageUrl"})
     """Image URL."""
+
+
+@attrs.define(kw_only=True)
+class AlibabaProductsSearchStoreSort(RequestModel):
+    """Request of ``alibaba.products.search_store`` (AlibabaProductsSearchStoreSort)."""
+
+    _operation: ClassVar[str] = "alibaba.products.search_store"
+    price: str | None = attrs.field(default=None, validator=expect("str", optional=True))
 
 
 @attrs.define(kw_only=True)
@@ -323,11 +331,3 @@ class AlibabaProductsSearchStoreResult(Model):
     """Current page (第几页)."""
     data: list[AlibabaProductsSearchStoreData] | None = attrs.field(default=None)
     """Rows; 9 fields per row on v2, one known."""
-
-
-@attrs.define(kw_only=True)
-class AlibabaProductsSearchStoreSort(RequestModel):
-    """Request of ``alibaba.products.search_store`` (AlibabaProductsSearchStoreSort)."""
-
-    _operation: ClassVar[str] = "alibaba.products.search_store"
-    price: str | None = attrs.field(default=None, validator=expect("str", optional=True))

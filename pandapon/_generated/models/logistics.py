@@ -35,6 +35,28 @@ __all__ = [
 
 
 @attrs.define(kw_only=True)
+class LogisticsBookFreightLineItemFreightInfo(RequestModel):
+    """Request of ``logistics.book_freight`` (LogisticsBookFreightLineItemFreightInfo)."""
+
+    _operation: ClassVar[str] = "logistics.book_freight"
+    service_id: str | int | None = attrs.field(
+        default=None,
+        metadata={"wire": "serviceId", "wire_str": True},
+        validator=expect("id", optional=True),
+    )
+    company_name: str | None = attrs.field(
+        default=None,
+        metadata={"wire": "companyName"},
+        validator=expect("str", optional=True),
+    )
+    service_category: str | None = attrs.field(
+        default=None,
+        metadata={"wire": "serviceCategory"},
+        validator=expect("str", optional=True),
+    )
+
+
+@attrs.define(kw_only=True)
 class LogisticsBookFreightLineItem(RequestModel):
     """Request of ``logistics.book_freight`` (LogisticsBookFreightLineItem)."""
 
@@ -66,28 +88,6 @@ class LogisticsBookFreightLineItem(RequestModel):
 
 
 @attrs.define(kw_only=True)
-class LogisticsBookFreightLineItemFreightInfo(RequestModel):
-    """Request of ``logistics.book_freight`` (LogisticsBookFreightLineItemFreightInfo)."""
-
-    _operation: ClassVar[str] = "logistics.book_freight"
-    service_id: str | int | None = attrs.field(
-        default=None,
-        metadata={"wire": "serviceId", "wire_str": True},
-        validator=expect("id", optional=True),
-    )
-    company_name: str | None = attrs.field(
-        default=None,
-        metadata={"wire": "companyName"},
-        validator=expect("str", optional=True),
-    )
-    service_category: str | None = attrs.field(
-        default=None,
-        metadata={"wire": "serviceCategory"},
-        validator=expect("str", optional=True),
-    )
-
-
-@attrs.define(kw_only=True)
 class LogisticsBookFreightReceiverAddress(RequestModel):
     """Request of ``logistics.book_freight`` (LogisticsBookFreightReceiverAddress)."""
 
@@ -110,6 +110,18 @@ class LogisticsBookFreightReceiverAddress(RequestModel):
     city: str | None = attrs.field(default=None, validator=expect("str", optional=True))
     zip: str | None = attrs.field(default=None, validator=expect("str", optional=True))
     state: str | None = attrs.field(default=None, validator=expect("str", optional=True))
+
+
+@attrs.define(kw_only=True)
+class LogisticsBookFreightTmallOrderInfo(RequestModel):
+    """Request of ``logistics.book_freight`` (LogisticsBookFreightTmallOrderInfo)."""
+
+    _operation: ClassVar[str] = "logistics.book_freight"
+    tmall_order_id: str | int | None = attrs.field(
+        default=None,
+        metadata={"wire": "tmallOrderId", "wire_str": True},
+        validator=expect("id", optional=True),
+    )
 
 
 @attrs.define(kw_only=True)
@@ -138,18 +150,6 @@ class LogisticsBookFreightRequest(RequestModel):
         validator=expect(LogisticsBookFreightTmallOrderInfo, optional=True),
     )
     remark: str | None = attrs.field(default=None, validator=expect("str", optional=True))
-
-
-@attrs.define(kw_only=True)
-class LogisticsBookFreightTmallOrderInfo(RequestModel):
-    """Request of ``logistics.book_freight`` (LogisticsBookFreightTmallOrderInfo)."""
-
-    _operation: ClassVar[str] = "logistics.book_freight"
-    tmall_order_id: str | int | None = attrs.field(
-        default=None,
-        metadata={"wire": "tmallOrderId", "wire_str": True},
-        validator=expect("id", optional=True),
-    )
 
 
 @attrs.define(kw_only=True)
@@ -225,28 +225,6 @@ class LogisticsPreviewOrderFreightReceiverAddress(RequestModel):
 
 
 @attrs.define(kw_only=True)
-class LogisticsPreviewOrderFreightRenderItem(RequestModel):
-    """Request of ``logistics.preview_order_freight`` (LogisticsPreviewOrderFreightRenderItem)."""
-
-    _operation: ClassVar[str] = "logistics.preview_order_freight"
-    item_id: str | int = attrs.field(
-        metadata={"wire": "itemId", "wire_str": True},
-        validator=expect("id", optional=False),
-    )
-    sku_id: str | int = attrs.field(
-        metadata={"wire": "skuId", "wire_str": True},
-        validator=expect("id", optional=False),
-    )
-    quantity: int = attrs.field(validator=expect("int", optional=False))
-    freight_info: LogisticsPreviewOrderFreightRenderItemFreightInfo = attrs.field(
-        metadata={"wire": "freightInfo"},
-        validator=expect(LogisticsPreviewOrderFreightRenderItemFreightInfo, optional=False),
-    )
-    currency: str = attrs.field(validator=expect("str", optional=False))
-    price: str = attrs.field(metadata={"money": "unknown"}, validator=expect("str", optional=False))
-
-
-@attrs.define(kw_only=True)
 class LogisticsPreviewOrderFreightRenderItemFreightInfo(RequestModel):
     """Request of ``logistics.preview_order_freight`` (LogisticsPreviewOrderFreightRenderItemFreightInfo)."""
 
@@ -269,6 +247,28 @@ class LogisticsPreviewOrderFreightRenderItemFreightInfo(RequestModel):
 
 
 @attrs.define(kw_only=True)
+class LogisticsPreviewOrderFreightRenderItem(RequestModel):
+    """Request of ``logistics.preview_order_freight`` (LogisticsPreviewOrderFreightRenderItem)."""
+
+    _operation: ClassVar[str] = "logistics.preview_order_freight"
+    item_id: str | int = attrs.field(
+        metadata={"wire": "itemId", "wire_str": True},
+        validator=expect("id", optional=False),
+    )
+    sku_id: str | int = attrs.field(
+        metadata={"wire": "skuId", "wire_str": True},
+        validator=expect("id", optional=False),
+    )
+    quantity: int = attrs.field(validator=expect("int", optional=False))
+    freight_info: LogisticsPreviewOrderFreightRenderItemFreightInfo = attrs.field(
+        metadata={"wire": "freightInfo"},
+        validator=expect(LogisticsPreviewOrderFreightRenderItemFreightInfo, optional=False),
+    )
+    currency: str = attrs.field(validator=expect("str", optional=False))
+    price: str = attrs.field(metadata={"money": "unknown"}, validator=expect("str", optional=False))
+
+
+@attrs.define(kw_only=True)
 class LogisticsPreviewOrderFreightRequest(RequestModel):
     """Request of ``logistics.preview_order_freight``."""
 
@@ -286,24 +286,26 @@ class LogisticsPreviewOrderFreightRequest(RequestModel):
 
 
 @attrs.define(kw_only=True)
-class LogisticsUpdateDomesticLogisticsLogisticInfo(RequestModel):
-    """Request of ``logistics.update_domestic_logistics`` (LogisticsUpdateDomesticLogisticsLogisticInfo)."""
+class LogisticsUpdateDomesticLogisticsLogisticInfoLineItem(RequestModel):
+    """Request of ``logistics.update_domestic_logistics`` (LogisticsUpdateDomesticLogisticsLogisticInfoLineItem)."""
 
     _operation: ClassVar[str] = "logistics.update_domestic_logistics"
-    line_item: LogisticsUpdateDomesticLogisticsLogisticInfoLineItem | None = attrs.field(
+    item_id: str | int | None = attrs.field(
         default=None,
-        metadata={"wire": "lineItem"},
-        validator=expect(LogisticsUpdateDomesticLogisticsLogisticInfoLineItem, optional=True),
+        metadata={"wire": "itemId", "wire_str": True},
+        validator=expect("id", optional=True),
     )
-    logistic_numer: str | None = attrs.field(
+    sku_id: str | int | None = attrs.field(
         default=None,
-        metadata={"wire": "logisticNumer"},
+        metadata={"wire": "skuId", "wire_str": True},
+        validator=expect("id", optional=True),
+    )
+    quantity: int | None = attrs.field(default=None, validator=expect("int", optional=True))
+    title: str | None = attrs.field(default=None, validator=expect("str", optional=True))
+    image_url: str | None = attrs.field(
+        default=None,
+        metadata={"wire": "imageUrl"},
         validator=expect("str", optional=True),
-    )
-    domestic_logistic_info: list[LogisticsUpdateDomesticLogisticsLogisticInfoDomesticLogisticInfo] | None = attrs.field(
-        default=None,
-        metadata={"wire": "domesticLogisticInfo"},
-        validator=expect(LogisticsUpdateDomesticLogisticsLogisticInfoDomesticLogisticInfo, optional=True, many=True),
     )
 
 
@@ -330,26 +332,24 @@ class LogisticsUpdateDomesticLogisticsLogisticInfoDomesticLogisticInfo(RequestMo
 
 
 @attrs.define(kw_only=True)
-class LogisticsUpdateDomesticLogisticsLogisticInfoLineItem(RequestModel):
-    """Request of ``logistics.update_domestic_logistics`` (LogisticsUpdateDomesticLogisticsLogisticInfoLineItem)."""
+class LogisticsUpdateDomesticLogisticsLogisticInfo(RequestModel):
+    """Request of ``logistics.update_domestic_logistics`` (LogisticsUpdateDomesticLogisticsLogisticInfo)."""
 
     _operation: ClassVar[str] = "logistics.update_domestic_logistics"
-    item_id: str | int | None = attrs.field(
+    line_item: LogisticsUpdateDomesticLogisticsLogisticInfoLineItem | None = attrs.field(
         default=None,
-        metadata={"wire": "itemId", "wire_str": True},
-        validator=expect("id", optional=True),
+        metadata={"wire": "lineItem"},
+        validator=expect(LogisticsUpdateDomesticLogisticsLogisticInfoLineItem, optional=True),
     )
-    sku_id: str | int | None = attrs.field(
+    logistic_numer: str | None = attrs.field(
         default=None,
-        metadata={"wire": "skuId", "wire_str": True},
-        validator=expect("id", optional=True),
-    )
-    quantity: int | None = attrs.field(default=None, validator=expect("int", optional=True))
-    title: str | None = attrs.field(default=None, validator=expect("str", optional=True))
-    image_url: str | None = attrs.field(
-        default=None,
-        metadata={"wire": "imageUrl"},
+        metadata={"wire": "logisticNumer"},
         validator=expect("str", optional=True),
+    )
+    domestic_logistic_info: list[LogisticsUpdateDomesticLogisticsLogisticInfoDomesticLogisticInfo] | None = attrs.field(
+        default=None,
+        metadata={"wire": "domesticLogisticInfo"},
+        validator=expect(LogisticsUpdateDomesticLogisticsLogisticInfoDomesticLogisticInfo, optional=True, many=True),
     )
 
 

@@ -134,54 +134,6 @@ class TaobaoOrdersGetImLinkRequest(RequestModel):
 
 
 @attrs.frozen(kw_only=True)
-class TaobaoOrdersGetLogisticsPnmLogisticsDetail(Model):
-    """Logistics packages (物流包裹清单), 5 fields each."""
-
-    mail_no: str | None = attrs.field(default=None, metadata={"wire": "mailNo"})
-    """Waybill (tracking) number."""
-    logistics_traces: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsTrace] | None = attrs.field(
-        default=None,
-        metadata={"wire": "logisticsTraces"},
-    )
-    """Trace events."""
-    logistics_partner: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsPartner] | None = attrs.field(
-        default=None,
-        metadata={"wire": "logisticsPartner"},
-    )
-    """Carrier information (v2 example)."""
-    receiver: TaobaoOrdersGetLogisticsPnmLogisticsDetailReceiver | None = attrs.field(default=None)
-    """Receiver (v2 example)."""
-    logistics_goods: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsGoods] | None = attrs.field(
-        default=None,
-        metadata={"wire": "logisticsGoods"},
-    )
-    """Goods in the package (v2 example)."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsGoods(Model):
-    """Goods in the package (v2 example)."""
-
-    title: str | None = attrs.field(default=None)
-    property: str | None = attrs.field(default=None)
-    image_url: str | None = attrs.field(default=None, metadata={"wire": "imageUrl"})
-    quantity: str | None = attrs.field(default=None)
-    """Quantity, as a string."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsPartner(Model):
-    """Carrier information (v2 example)."""
-
-    company_image_url: str | None = attrs.field(default=None, metadata={"wire": "companyImageUrl"})
-    """Carrier logo URL."""
-    company: str | None = attrs.field(default=None)
-    """Carrier name."""
-    company_contact: str | None = attrs.field(default=None, metadata={"wire": "companyContact"})
-    """Carrier contact."""
-
-
-@attrs.frozen(kw_only=True)
 class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsTrace(Model):
     """Trace events."""
 
@@ -210,6 +162,18 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsTrace(Model):
 
 
 @attrs.frozen(kw_only=True)
+class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsPartner(Model):
+    """Carrier information (v2 example)."""
+
+    company_image_url: str | None = attrs.field(default=None, metadata={"wire": "companyImageUrl"})
+    """Carrier logo URL."""
+    company: str | None = attrs.field(default=None)
+    """Carrier name."""
+    company_contact: str | None = attrs.field(default=None, metadata={"wire": "companyContact"})
+    """Carrier contact."""
+
+
+@attrs.frozen(kw_only=True)
 class TaobaoOrdersGetLogisticsPnmLogisticsDetailReceiver(Model):
     """Receiver (v2 example)."""
 
@@ -220,6 +184,42 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetailReceiver(Model):
     district: str | None = attrs.field(default=None)
     phone: str | None = attrs.field(default=None)
     name: str | None = attrs.field(default=None)
+
+
+@attrs.frozen(kw_only=True)
+class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsGoods(Model):
+    """Goods in the package (v2 example)."""
+
+    title: str | None = attrs.field(default=None)
+    property: str | None = attrs.field(default=None)
+    image_url: str | None = attrs.field(default=None, metadata={"wire": "imageUrl"})
+    quantity: str | None = attrs.field(default=None)
+    """Quantity, as a string."""
+
+
+@attrs.frozen(kw_only=True)
+class TaobaoOrdersGetLogisticsPnmLogisticsDetail(Model):
+    """Logistics packages (物流包裹清单), 5 fields each."""
+
+    mail_no: str | None = attrs.field(default=None, metadata={"wire": "mailNo"})
+    """Waybill (tracking) number."""
+    logistics_traces: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsTrace] | None = attrs.field(
+        default=None,
+        metadata={"wire": "logisticsTraces"},
+    )
+    """Trace events."""
+    logistics_partner: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsPartner] | None = attrs.field(
+        default=None,
+        metadata={"wire": "logisticsPartner"},
+    )
+    """Carrier information (v2 example)."""
+    receiver: TaobaoOrdersGetLogisticsPnmLogisticsDetailReceiver | None = attrs.field(default=None)
+    """Receiver (v2 example)."""
+    logistics_goods: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsGoods] | None = attrs.field(
+        default=None,
+        metadata={"wire": "logisticsGoods"},
+    )
+    """Goods in the package (v2 example)."""
 
 
 @attrs.define(kw_only=True)

@@ -81,6 +81,44 @@ class TaobaoProductsGetRequest(RequestModel):
 
 
 @attrs.frozen(kw_only=True)
+class TaobaoProductsGetSkuProperty(Model):
+    """SKU properties (seen on the Xportcn mirror only)."""
+
+    value_id: str | None = attrs.field(default=None, metadata={"wire": "valueId", "wire_int": True})
+    """Property value id."""
+    value_name: str | None = attrs.field(default=None, metadata={"wire": "valueName"})
+    """Property value name."""
+    prop_id: str | None = attrs.field(default=None, metadata={"wire": "propId", "wire_int": True})
+    """Property id."""
+    prop_name: str | None = attrs.field(default=None, metadata={"wire": "propName"})
+    """Property name."""
+
+
+@attrs.frozen(kw_only=True)
+class TaobaoProductsGetSku(Model):
+    """SKUs."""
+
+    pic_url: str | None = attrs.field(default=None, metadata={"wire": "picUrl"})
+    """SKU picture; null in the example."""
+    quantity: int | None = attrs.field(default=None)
+    """SKU stock."""
+    price: int | None = attrs.field(default=None, metadata={"money": "unknown"})
+    """SKU price. Unit: unknown."""
+    sku_id: str | None = attrs.field(default=None, metadata={"wire": "skuId", "wire_str": True})
+    """SKU id."""
+    status: str | None = attrs.field(default=None)
+    """SKU status."""
+    promotion_price: str | None = attrs.field(default=None, metadata={"wire": "promotionPrice", "money": "unknown"})
+    """SKU discounted price; a number at item level but a string ("1") inside skuList on the Xportcn mirror. Unit: unknown."""
+    post_fee: int | None = attrs.field(default=None, metadata={"wire": "postFee", "money": "unknown"})
+    """Postage (seen on the Xportcn mirror only). Unit: unknown."""
+    mp_sku_id: str | None = attrs.field(default=None, metadata={"wire": "mpSkuId", "wire_str": True})
+    """Distribution SKU id; the mirror example spells it 'mpSkuld' (typo) with value null."""
+    properties: list[TaobaoProductsGetSkuProperty] | None = attrs.field(default=None)
+    """SKU properties (seen on the Xportcn mirror only)."""
+
+
+@attrs.frozen(kw_only=True)
 class TaobaoProductsGetResult(Model):
     """Content of `data` for GET /open/product/get (Query goods according to Taobao commodity id)."""
 
@@ -122,44 +160,6 @@ class TaobaoProductsGetResult(Model):
     """Seller nick."""
     sku_list: list[TaobaoProductsGetSku] | None = attrs.field(default=None, metadata={"wire": "skuList"})
     """SKUs."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoProductsGetSku(Model):
-    """SKUs."""
-
-    pic_url: str | None = attrs.field(default=None, metadata={"wire": "picUrl"})
-    """SKU picture; null in the example."""
-    quantity: int | None = attrs.field(default=None)
-    """SKU stock."""
-    price: int | None = attrs.field(default=None, metadata={"money": "unknown"})
-    """SKU price. Unit: unknown."""
-    sku_id: str | None = attrs.field(default=None, metadata={"wire": "skuId", "wire_str": True})
-    """SKU id."""
-    status: str | None = attrs.field(default=None)
-    """SKU status."""
-    promotion_price: str | None = attrs.field(default=None, metadata={"wire": "promotionPrice", "money": "unknown"})
-    """SKU discounted price; a number at item level but a string ("1") inside skuList on the Xportcn mirror. Unit: unknown."""
-    post_fee: int | None = attrs.field(default=None, metadata={"wire": "postFee", "money": "unknown"})
-    """Postage (seen on the Xportcn mirror only). Unit: unknown."""
-    mp_sku_id: str | None = attrs.field(default=None, metadata={"wire": "mpSkuId", "wire_str": True})
-    """Distribution SKU id; the mirror example spells it 'mpSkuld' (typo) with value null."""
-    properties: list[TaobaoProductsGetSkuProperty] | None = attrs.field(default=None)
-    """SKU properties (seen on the Xportcn mirror only)."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoProductsGetSkuProperty(Model):
-    """SKU properties (seen on the Xportcn mirror only)."""
-
-    value_id: str | None = attrs.field(default=None, metadata={"wire": "valueId", "wire_int": True})
-    """Property value id."""
-    value_name: str | None = attrs.field(default=None, metadata={"wire": "valueName"})
-    """Property value name."""
-    prop_id: str | None = attrs.field(default=None, metadata={"wire": "propId", "wire_int": True})
-    """Property id."""
-    prop_name: str | None = attrs.field(default=None, metadata={"wire": "propName"})
-    """Property name."""
 
 
 @attrs.define(kw_only=True)

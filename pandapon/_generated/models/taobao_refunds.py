@@ -43,21 +43,25 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class TaobaoRefundsCancelRefundOrderAggregate(Model):
-    """Reverse-order aggregate (逆向集合信息)."""
+class TaobaoRefundsCancelRefundOrderAggregateLogisticsLogisticsCompany(Model):
+    """Carrier."""
 
-    logistics: TaobaoRefundsCancelRefundOrderAggregateLogistics | None = attrs.field(default=None)
-    """Return logistics."""
-    purchase_order_line: TaobaoRefundsCancelRefundOrderAggregatePurchaseOrderLine | None = attrs.field(
-        default=None,
-        metadata={"wire": "purchaseOrderLine"},
-    )
-    """The order line concerned."""
-    refund_order: TaobaoRefundsCancelRefundOrderAggregateRefundOrder | None = attrs.field(
-        default=None,
-        metadata={"wire": "refundOrder"},
-    )
-    """The reverse order itself (v2 example)."""
+    logistic_company_code: str | None = attrs.field(default=None, metadata={"wire": "logisticCompanyCode"})
+    """Carrier code; spelled logisticCompanyCode in the v1 example and logisticsCompanyCode in v2."""
+    logistics_company_name: str | None = attrs.field(default=None, metadata={"wire": "logisticsCompanyName"})
+    """Carrier name."""
+
+
+@attrs.frozen(kw_only=True)
+class TaobaoRefundsCancelRefundOrderAggregateLogisticsReceiverAddress(Model):
+    """Seller's return address: an object {detailAddress, phone, receiver} in the v1 example, a plain string in v2."""
+
+    detail_address: str | None = attrs.field(default=None, metadata={"wire": "detailAddress"})
+    """Address."""
+    phone: str | None = attrs.field(default=None)
+    """Phone."""
+    receiver: str | None = attrs.field(default=None)
+    """Receiver name."""
 
 
 @attrs.frozen(kw_only=True)
@@ -82,28 +86,6 @@ class TaobaoRefundsCancelRefundOrderAggregateLogistics(Model):
     """Return description."""
     seller_agree_return_describe: str | None = attrs.field(default=None, metadata={"wire": "sellerAgreeReturnDescribe"})
     """Seller's agreement note."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoRefundsCancelRefundOrderAggregateLogisticsLogisticsCompany(Model):
-    """Carrier."""
-
-    logistic_company_code: str | None = attrs.field(default=None, metadata={"wire": "logisticCompanyCode"})
-    """Carrier code; spelled logisticCompanyCode in the v1 example and logisticsCompanyCode in v2."""
-    logistics_company_name: str | None = attrs.field(default=None, metadata={"wire": "logisticsCompanyName"})
-    """Carrier name."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoRefundsCancelRefundOrderAggregateLogisticsReceiverAddress(Model):
-    """Seller's return address: an object {detailAddress, phone, receiver} in the v1 example, a plain string in v2."""
-
-    detail_address: str | None = attrs.field(default=None, metadata={"wire": "detailAddress"})
-    """Address."""
-    phone: str | None = attrs.field(default=None)
-    """Phone."""
-    receiver: str | None = attrs.field(default=None)
-    """Receiver name."""
 
 
 @attrs.frozen(kw_only=True)
@@ -184,6 +166,24 @@ class TaobaoRefundsCancelRefundOrderAggregateRefundOrder(Model):
     """Seller's refusal description."""
 
 
+@attrs.frozen(kw_only=True)
+class TaobaoRefundsCancelRefundOrderAggregate(Model):
+    """Reverse-order aggregate (逆向集合信息)."""
+
+    logistics: TaobaoRefundsCancelRefundOrderAggregateLogistics | None = attrs.field(default=None)
+    """Return logistics."""
+    purchase_order_line: TaobaoRefundsCancelRefundOrderAggregatePurchaseOrderLine | None = attrs.field(
+        default=None,
+        metadata={"wire": "purchaseOrderLine"},
+    )
+    """The order line concerned."""
+    refund_order: TaobaoRefundsCancelRefundOrderAggregateRefundOrder | None = attrs.field(
+        default=None,
+        metadata={"wire": "refundOrder"},
+    )
+    """The reverse order itself (v2 example)."""
+
+
 @attrs.define(kw_only=True)
 class TaobaoRefundsCancelRequest(RequestModel):
     """Request of ``taobao.refunds.cancel``."""
@@ -210,21 +210,25 @@ class TaobaoRefundsCancelResult(Model):
 
 
 @attrs.frozen(kw_only=True)
-class TaobaoRefundsGetRefundOrderAggregate(Model):
-    """Reverse-order aggregate; see Reverse order cancellation for its members."""
+class TaobaoRefundsGetRefundOrderAggregateLogisticsLogisticsCompany(Model):
+    """Carrier."""
 
-    logistics: TaobaoRefundsGetRefundOrderAggregateLogistics | None = attrs.field(default=None)
-    """Return logistics."""
-    purchase_order_line: TaobaoRefundsGetRefundOrderAggregatePurchaseOrderLine | None = attrs.field(
-        default=None,
-        metadata={"wire": "purchaseOrderLine"},
-    )
-    """The order line concerned."""
-    refund_order: TaobaoRefundsGetRefundOrderAggregateRefundOrder | None = attrs.field(
-        default=None,
-        metadata={"wire": "refundOrder"},
-    )
-    """The reverse order itself (v2 example)."""
+    logistic_company_code: str | None = attrs.field(default=None, metadata={"wire": "logisticCompanyCode"})
+    """Carrier code; spelled logisticCompanyCode in the v1 example and logisticsCompanyCode in v2."""
+    logistics_company_name: str | None = attrs.field(default=None, metadata={"wire": "logisticsCompanyName"})
+    """Carrier name."""
+
+
+@attrs.frozen(kw_only=True)
+class TaobaoRefundsGetRefundOrderAggregateLogisticsReceiverAddress(Model):
+    """Seller's return address: an object {detailAddress, phone, receiver} in the v1 example, a plain string in v2."""
+
+    detail_address: str | None = attrs.field(default=None, metadata={"wire": "detailAddress"})
+    """Address."""
+    phone: str | None = attrs.field(default=None)
+    """Phone."""
+    receiver: str | None = attrs.field(default=None)
+    """Receiver name."""
 
 
 @attrs.frozen(kw_only=True)
@@ -249,28 +253,6 @@ class TaobaoRefundsGetRefundOrderAggregateLogistics(Model):
     """Return description."""
     seller_agree_return_describe: str | None = attrs.field(default=None, metadata={"wire": "sellerAgreeReturnDescribe"})
     """Seller's agreement note."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoRefundsGetRefundOrderAggregateLogisticsLogisticsCompany(Model):
-    """Carrier."""
-
-    logistic_company_code: str | None = attrs.field(default=None, metadata={"wire": "logisticCompanyCode"})
-    """Carrier code; spelled logisticCompanyCode in the v1 example and logisticsCompanyCode in v2."""
-    logistics_company_name: str | None = attrs.field(default=None, metadata={"wire": "logisticsCompanyName"})
-    """Carrier name."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoRefundsGetRefundOrderAggregateLogisticsReceiverAddress(Model):
-    """Seller's return address: an object {detailAddress, phone, receiver} in the v1 example, a plain string in v2."""
-
-    detail_address: str | None = attrs.field(default=None, metadata={"wire": "detailAddress"})
-    """Address."""
-    phone: str | None = attrs.field(default=None)
-    """Phone."""
-    receiver: str | None = attrs.field(default=None)
-    """Receiver name."""
 
 
 @attrs.frozen(kw_only=True)
@@ -351,6 +333,24 @@ class TaobaoRefundsGetRefundOrderAggregateRefundOrder(Model):
     """Seller's refusal description."""
 
 
+@attrs.frozen(kw_only=True)
+class TaobaoRefundsGetRefundOrderAggregate(Model):
+    """Reverse-order aggregate; see Reverse order cancellation for its members."""
+
+    logistics: TaobaoRefundsGetRefundOrderAggregateLogistics | None = attrs.field(default=None)
+    """Return logistics."""
+    purchase_order_line: TaobaoRefundsGetRefundOrderAggregatePurchaseOrderLine | None = attrs.field(
+        default=None,
+        metadata={"wire": "purchaseOrderLine"},
+    )
+    """The order line concerned."""
+    refund_order: TaobaoRefundsGetRefundOrderAggregateRefundOrder | None = attrs.field(
+        default=None,
+        metadata={"wire": "refundOrder"},
+    )
+    """The reverse order itself (v2 example)."""
+
+
 @attrs.define(kw_only=True)
 class TaobaoRefundsGetRequest(RequestModel):
     """Request of ``taobao.refunds.get``."""
@@ -414,6 +414,30 @@ class TaobaoRefundsListRequest(RequestModel):
 
 
 @attrs.frozen(kw_only=True)
+class TaobaoRefundsRenderRefundOrderTemplateRefundReason(Model):
+    """Allowed reasons."""
+
+    reason_desc: str | None = attrs.field(default=None, metadata={"wire": "reasonDesc"})
+    """Reason text."""
+    tips: str | None = attrs.field(default=None)
+    """Hint."""
+    reason_id: str | None = attrs.field(default=None, metadata={"wire": "reasonId", "wire_int": True})
+    """Reason id."""
+
+
+@attrs.frozen(kw_only=True)
+class TaobaoRefundsRenderRefundOrderTemplateMaxRefundFee(Model):
+    """Refund amount limits; members after canEditRefundFee unknown."""
+
+    min_refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "minRefundFee", "money": "unknown"})
+    """Unit: unknown."""
+    fee_tips: str | None = attrs.field(default=None, metadata={"wire": "feeTips"})
+    refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "refundFee", "money": "unknown"})
+    """Unit: unknown."""
+    can_edit_refund_fee: bool | None = attrs.field(default=None, metadata={"wire": "canEditRefundFee"})
+
+
+@attrs.frozen(kw_only=True)
 class TaobaoRefundsRenderRefundOrderTemplate(Model):
     """Reverse-order template (逆向单模板)."""
 
@@ -431,30 +455,6 @@ class TaobaoRefundsRenderRefundOrderTemplate(Model):
         metadata={"wire": "maxRefundFee"},
     )
     """Refund amount limits; members after canEditRefundFee unknown."""
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoRefundsRenderRefundOrderTemplateMaxRefundFee(Model):
-    """Refund amount limits; members after canEditRefundFee unknown."""
-
-    min_refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "minRefundFee", "money": "unknown"})
-    """Unit: unknown."""
-    fee_tips: str | None = attrs.field(default=None, metadata={"wire": "feeTips"})
-    refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "refundFee", "money": "unknown"})
-    """Unit: unknown."""
-    can_edit_refund_fee: bool | None = attrs.field(default=None, metadata={"wire": "canEditRefundFee"})
-
-
-@attrs.frozen(kw_only=True)
-class TaobaoRefundsRenderRefundOrderTemplateRefundReason(Model):
-    """Allowed reasons."""
-
-    reason_desc: str | None = attrs.field(default=None, metadata={"wire": "reasonDesc"})
-    """Reason text."""
-    tips: str | None = attrs.field(default=None)
-    """Hint."""
-    reason_id: str | None = attrs.field(default=None, metadata={"wire": "reasonId", "wire_int": True})
-    """Reason id."""
 
 
 @attrs.define(kw_only=True)
