@@ -16,9 +16,9 @@ import string
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -27,8 +27,13 @@ import pandapon
 KEY, SECRET, USER = "58c0201dfdf148eca63cbf6bb5e7cf03", "bench-secret", "2100007341207"
 ORDER, NAME, ADDRESS = "1024285237573584051", "一号仓库", "广西省"
 BODY = json.dumps(
-    {"requestId": "cab21c3a02a54387af675dd5735bb0fd", "code": 200, "developId": "1022622888387149826",
-     "msg": "成功", "data": True}
+    {
+        "requestId": "cab21c3a02a54387af675dd5735bb0fd",
+        "code": 200,
+        "developId": "1022622888387149826",
+        "msg": "成功",
+        "data": True,
+    }
 ).encode()
 ALPHABET = string.ascii_letters + string.digits
 
@@ -117,7 +122,9 @@ def measure(base_url: str | None, n: int, rounds: int) -> dict[str, float]:
     def sdk_sync_call() -> bool:
         return sdk_sync.taobao.orders.update_warehouse(ORDER, NAME, ADDRESS)
 
-    samples: dict[str, list[float]] = {k: [] for k in ("raw httpx async", "pandapon async", "raw httpx sync", "pandapon sync")}
+    samples: dict[str, list[float]] = {
+        k: [] for k in ("raw httpx async", "pandapon async", "raw httpx sync", "pandapon sync")
+    }
     for _ in range(rounds):
         samples["raw httpx async"].append(_time_async(raw_async_call, n))
         samples["pandapon async"].append(_time_async(sdk_async_call, n))
@@ -132,8 +139,10 @@ def measure(base_url: str | None, n: int, rounds: int) -> dict[str, float]:
 
 
 def report(n: int = 2000, rounds: int = 5) -> str:
-    lines = ["| transport | raw httpx async µs | pandapon async µs | ratio | raw httpx.Client µs | pandapon sync µs | ratio |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| transport | raw httpx async µs | pandapon async µs | ratio | raw httpx.Client µs | pandapon sync µs | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for label, base in (("MockTransport", None), ("loopback server", "loopback")):
         if base == "loopback":
             with loopback_server() as url:

@@ -61,9 +61,7 @@ def _from_env(value: str | None, name: str, what: str) -> str:
     if value is None:
         value = os.environ.get(name)
     if value is None or value == "":
-        raise ConfigurationError(
-            f"no {what}: pass it to the client or set the environment variable {name}"
-        )
+        raise ConfigurationError(f"no {what}: pass it to the client or set the environment variable {name}")
     if not isinstance(value, str):
         raise ConfigurationError(f"{what} must be a str, got {type(value).__name__}")
     return value
@@ -412,9 +410,9 @@ class AsyncPandaPon:
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | None | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncPandaPon:
         """Return a client with other per-call settings that shares this one's connections and limiter."""
         config = self._core.config

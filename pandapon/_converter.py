@@ -200,9 +200,7 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
 
         return unstructure
 
-    conv.register_unstructure_hook_factory(
-        lambda t: attrs.has(t) and issubclass(t, RequestModel), unstructure_factory
-    )
+    conv.register_unstructure_hook_factory(lambda t: attrs.has(t) and issubclass(t, RequestModel), unstructure_factory)
     return conv
 
 

@@ -35,7 +35,9 @@ def _wire_get(obj: object, key: str) -> object:
     return None
 
 
-async def iterate_items(core: Core, endpoint: Endpoint, request: RequestModel | Mapping[str, object] | None) -> AsyncIterator[Any]:
+async def iterate_items(
+    core: Core, endpoint: Endpoint, request: RequestModel | Mapping[str, object] | None
+) -> AsyncIterator[Any]:
     """Yield every row of every page of ``endpoint``, starting at the request's page (or the first page).
 
     Stops on an empty page, on a page shorter than the page size, or when the page number reaches the
@@ -44,7 +46,9 @@ async def iterate_items(core: Core, endpoint: Endpoint, request: RequestModel | 
     pagination = endpoint.pagination
     if pagination is None:  # pragma: no cover - the generator only emits iterators for paginated endpoints
         raise InvalidInputError(f"{endpoint.operation_id} is not paginated")
-    wire: dict[str, object] = dict(core.converter.unstructure(request) if isinstance(request, RequestModel) else request or {})
+    wire: dict[str, object] = dict(
+        core.converter.unstructure(request) if isinstance(request, RequestModel) else request or {}
+    )
     page = wire.get(pagination.page_param)
     page_no = pagination.first_page if page is None else int(str(page))
     size = wire.get(pagination.size_param) if pagination.size_param else None

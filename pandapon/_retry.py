@@ -75,7 +75,7 @@ def decide(
     status: int | None = None,
     retry_after: float | None = None,
     transient_code: bool = False,
-    policy: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, shared on purpose
+    policy: RetryPolicy = RetryPolicy(),
     rand: Callable[[], float] = random.random,
 ) -> Decision:
     """Decide whether a failed attempt is retried.

@@ -76,7 +76,9 @@ class _BaseSigner(httpx.Auth):
         yield request
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(access_key={mask_key(self.access_key)!r}, timestamp_unit={self.timestamp_unit!r})"
+        return (
+            f"{type(self).__name__}(access_key={mask_key(self.access_key)!r}, timestamp_unit={self.timestamp_unit!r})"
+        )
 
 
 class HeaderSigner(_BaseSigner):

@@ -216,7 +216,9 @@ class SyncResource(Generic[A]):
         resolve = self._resolve
         return self._client._run(lambda c: fn(resolve(c), *args, **kwargs))
 
-    def _iter(self, fn: Callable[Concatenate[A, P], AsyncIterator[T]], /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+    def _iter(
+        self, fn: Callable[Concatenate[A, P], AsyncIterator[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Iterator[T]:
         resolve = self._resolve
         return self._client._iterate(lambda c: fn(resolve(c), *args, **kwargs))
 
@@ -402,9 +404,9 @@ class PandaPon:
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | None | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PandaPon:
         """Return a client with other per-call settings sharing this one's portal, connections and limiter."""
         # Validate now, in the caller's thread, by building the async view once on a throwaway basis.
@@ -450,4 +452,3 @@ class PandaPon:
 
 async def _clock_offset(c: AsyncPandaPon) -> float:
     return c.clock_offset
-

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Final, Literal, TypeAlias, Union
+from typing import Final, Literal, TypeAlias
 
 __all__ = ["JSON", "NOT_GIVEN", "NotGiven", "Timeout"]
 
 #: A JSON value as the SDK hands it out: numbers with a fraction are ``Decimal``, never ``float``.
-JSON: TypeAlias = Union[dict[str, "JSON"], list["JSON"], str, int, Decimal, bool, None]
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
 
 Timeout: TypeAlias = float | None
 

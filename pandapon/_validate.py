@@ -44,7 +44,9 @@ def _got(value: object) -> str:
     return (text[:57] + "...") if len(text) > 60 else text
 
 
-def expect(kind: str | type, *, optional: bool, many: bool = False, json_text: bool = False) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+def expect(
+    kind: str | type, *, optional: bool, many: bool = False, json_text: bool = False
+) -> Callable[[Any, attrs.Attribute[Any], object], None]:
     """Return a validator for one request field.
 
     Args:

@@ -73,9 +73,8 @@ def complete_partial_json(text: str) -> Any:
                 in_string = True
             elif ch in "[{":
                 stack.append("]" if ch == "[" else "}")
-            elif ch in "]}":
-                if stack:
-                    stack.pop()
+            elif ch in "]}" and stack:
+                stack.pop()
         if in_string or prefix.endswith((",", ":")):
             continue
         try:

@@ -132,6 +132,7 @@ class Operation:
     request_model: str | None = None
     result_type: str = "JSON"
     item_type: str | None = None
+    positional: list[str] = field(default_factory=list)
 
 
 class Generator:
@@ -220,7 +221,7 @@ class Generator:
             item = self.py_type(schema.get("items", {}), side, resource, op_id)
             return f"list[{item}]"
         if t == "object":
-            if "properties" in schema and schema["properties"]:
+            if schema.get("properties"):
                 raise ValueError(f"{op_id}: inline object schemas must be components: {schema}")
             return "dict[str, JSON]" if side == "response" else "Mapping[str, object]"
         return "JSON"
@@ -258,7 +259,7 @@ class Generator:
         else:
             kind, ann = "'any'", "JSON"
         if many:
-            ann = f"list[{ann}]" if " | " not in ann else f"list[{ann}]"
+            ann = f"list[{ann}]"
         if json_text:
             ann += " | str"
         return ann, kind, many, json_text
@@ -285,9 +286,15 @@ class Generator:
         for p in op.get("parameters", []):
             if p.get("in") not in ("query", "path"):
                 continue
+            schema = {**p.get("schema", {}), **{k: v for k, v in p.items() if k.startswith("x-pandapon")}}
             props.append(
-                Prop(p["name"], p.get("x-pandapon-python-name") or snake(p["name"]), p.get("schema", {}),
-                     bool(p.get("required")) or p.get("in") == "path", p.get("description", ""))
+                Prop(
+                    p["name"],
+                    p.get("x-pandapon-python-name") or snake(p["name"]),
+                    schema,
+                    bool(p.get("required")) or p.get("in") == "path",
+                    p.get("description", ""),
+                )
             )
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         if body is not None:
@@ -296,14 +303,27 @@ class Generator:
                 required = set(target.get("required", []))
                 for wire, sub in target["properties"].items():
                     props.append(
-                        Prop(wire, sub.get("x-pandapon-python-name") or snake(wire), sub, wire in required,
-                             sub.get("description", ""))
+                        Prop(
+                            wire,
+                            sub.get("x-pandapon-python-name") or snake(wire),
+                            sub,
+                            wire in required,
+                            sub.get("description", ""),
+                        )
                     )
         order = op.get("x-pandapon-param-order") or []
         rank = {w: i for i, w in enumerate(order)}
-        # Required parameters first (positional or keyword, in the spec's order), then optional ones (keyword-only).
-        props.sort(key=lambda p: (not p.required, rank.get(p.wire, len(rank))))
+        positional = list(op.get("x-pandapon-positional") or [])
+        # The spec's positional parameters first (in its order), then the other required ones, then the optional
+        # ones (keyword-only).
+        props.sort(
+            key=lambda p: (
+                0 if p.wire in positional else 1 if p.required else 2,
+                positional.index(p.wire) if p.wire in positional else rank.get(p.wire, len(rank)),
+            )
+        )
         o.params = props
+        o.positional = [p.wire for p in props if p.wire in positional]
         if props:
             o.request_model = prefix + "Request"
             self.models.setdefault(resource, {})[o.request_model] = ModelSpec(
@@ -349,11 +369,23 @@ class Generator:
 
     def emit_models(self, resource: str) -> str:
         models = self.models.get(resource, {})
-        lines = [BANNER, f'"""Request and response models of ``client.{resource}``."""', "",
-                 "from __future__ import annotations", "", "from collections.abc import Mapping  # noqa: F401",
-                 "from decimal import Decimal  # noqa: F401", "from typing import ClassVar", "", "import attrs", "",
-                 "from ..._converter import Model, RequestModel", "from ..._types import JSON  # noqa: F401",
-                 "from ..._validate import expect", ""]
+        lines = [
+            BANNER,
+            f'"""Request and response models of ``client.{resource}``."""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "from collections.abc import Mapping  # noqa: F401",
+            "from decimal import Decimal  # noqa: F401",
+            "from typing import ClassVar",
+            "",
+            "import attrs",
+            "",
+            "from ..._converter import Model, RequestModel",
+            "from ..._types import JSON  # noqa: F401",
+            "from ..._validate import expect",
+            "",
+        ]
         names = sorted(models)
         lines += ["__all__ = ["] + [f'    "{n}",' for n in names] + ["]"]
         # Nested classes first: validators reference them when the class body runs.
@@ -363,7 +395,9 @@ class Generator:
             if m.side == "request":
                 lines.append("@attrs.define(kw_only=True)")
                 lines.append(f"class {name}(RequestModel):")
-                lines.append(f'    """Request of ``{m.operation}``{"" if not m.component else " (" + m.component + ")"}."""')
+                lines.append(
+                    f'    """Request of ``{m.operation}``{"" if not m.component else " (" + m.component + ")"}."""'
+                )
                 lines.append("")
                 lines.append(f'    _operation: ClassVar[str] = "{m.operation}"')
                 for p in m.props:
@@ -406,20 +440,23 @@ class Generator:
     def emit_request_field(self, p: Prop, resource: str, op_id: str) -> list[str]:
         ann, kind, many, json_text = self.request_kind(p.schema, resource, op_id)
         meta = self.metadata(p)
-        kind_expr = kind if kind.startswith("'") else kind
-        kind_expr = kind_expr.replace("'", '"')
+        kind_expr = kind.replace("'", '"')
         validator = f"expect({kind_expr}, optional={not p.required}"
         validator += ", many=True" if many else ""
         validator += ", json_text=True" if json_text else ""
         validator += ")"
         if p.required:
             return split_call(f"{p.py}: {ann} = attrs.field", f"{meta}validator={validator}", "", "    ")
-        return split_call(f"{p.py}: {ann} | None = attrs.field", f"default=None, {meta}validator={validator}", "", "    ")
+        return split_call(
+            f"{p.py}: {ann} | None = attrs.field", f"default=None, {meta}validator={validator}", "", "    "
+        )
 
     def emit_response_field(self, p: Prop, resource: str, op_id: str) -> list[str]:
         ann = self.py_type(p.schema, "response", resource, op_id)
         meta = self.metadata(p)
-        out = split_call(f"{p.py}: {ann} | None = attrs.field", f"default=None{', ' + meta.rstrip(', ') if meta else ''}", "", "    ")
+        out = split_call(
+            f"{p.py}: {ann} | None = attrs.field", f"default=None{', ' + meta.rstrip(', ') if meta else ''}", "", "    "
+        )
         desc = doc_text(p.description)
         unit = self.unnull(p.schema).get("x-pandapon-money-unit")
         if unit:
@@ -457,8 +494,9 @@ class Generator:
             body.append(f"Inferred from its sibling ``{op['x-pandapon-inferred-from']}``.")
         idem = op.get("x-pandapon-idempotent")
         body.append(
-            "Idempotent: retried after timeouts and 5xx." if idem else
-            "Not idempotent: retried only when the request provably never left; otherwise an ambiguous failure "
+            "Idempotent: retried after timeouts and 5xx."
+            if idem
+            else "Not idempotent: retried only when the request provably never left; otherwise an ambiguous failure "
             "raises ``OutcomeUnknownError``."
         )
         if op.get("x-pandapon-auth") == "query-sign":
@@ -477,7 +515,11 @@ class Generator:
         elif not op.get("x-pandapon-request-fields-known", True):
             arg = "params" if o.location == "query" else "body"
             where = "query parameters" if arg == "params" else "JSON body"
-            body += ["", "Args:", f"    {arg}: the {where}, with the platform's wire names (the fields are not documented)."]
+            body += [
+                "",
+                "Args:",
+                f"    {arg}: the {where}, with the platform's wire names (the fields are not documented).",
+            ]
         lines = []
         for line in body:
             if line.startswith("    "):
@@ -500,16 +542,23 @@ class Generator:
         ctor = []
         calls = []
         star = False
+        defaulted = False  # once a positional parameter has a default, the rest must have one or be keyword-only
         for p in o.params:
             ann, _, _, _ = self.request_kind(p.schema, o.resource, o.op_id)
-            if p.required:
+            positional = p.wire in o.positional or (p.required and not defaulted)
+            if positional and not star and (p.required and not defaulted):
                 params.append(f"{p.py}: {ann}")
+                calls.append(p.py)
+            elif positional and not star and not p.required:
+                # An optional parameter the spec lists as positional (its docs leave it unmarked).
+                defaulted = True
+                params.append(f"{p.py}: {ann} | None = None")
                 calls.append(p.py)
             else:
                 if not star:
                     params.append("*")
                     star = True
-                params.append(f"{p.py}: {ann} | None = None")
+                params.append(f"{p.py}: {ann}" if p.required else f"{p.py}: {ann} | None = None")
                 calls.append(f"{p.py}={p.py}")
             ctor.append(f"{p.py}={p.py}")
         return ", " + ", ".join(params), f"{o.request_model}({', '.join(ctor)})", ", ".join(calls)
@@ -519,20 +568,35 @@ class Generator:
         cls = pascal(resource)
         mod = resource.replace(".", "_")
         model_names = set(self.models.get(resource, {}))
-        lines = [BANNER, f'"""``client.{resource}``: async resource and its sync facade."""', "",
-                 "from __future__ import annotations", "", "import builtins  # noqa: F401",
-                 "from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401",
-                 "from decimal import Decimal  # noqa: F401", "",
-                 "from ..._core import Core", "from ..._endpoint import Endpoint, Pagination  # noqa: F401",
-                 "from ..._pagination import iterate_items  # noqa: F401",
-                 "from ..._sync import SyncResource", "from ..._types import JSON  # noqa: F401",
-                 "IMPORTS"]
+        lines = [
+            BANNER,
+            f'"""``client.{resource}``: async resource and its sync facade."""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "import builtins  # noqa: F401",
+            "from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401",
+            "from decimal import Decimal  # noqa: F401",
+            "",
+            "from ..._core import Core",
+            "from ..._endpoint import Endpoint, Pagination  # noqa: F401",
+            "from ..._pagination import iterate_items  # noqa: F401",
+            "from ..._sync import SyncResource",
+            "from ..._types import JSON  # noqa: F401",
+            "IMPORTS",
+        ]
         lines += ["", f'__all__ = ["Async{cls}", "{cls}"]', ""]
         for o in ops:
             lines.append(self.emit_endpoint(o))
         # async class
-        lines += ["", f"class Async{cls}:", f'    """``client.{resource}`` (async)."""', "",
-                  "    def __init__(self, core: Core) -> None:", "        self._core = core"]
+        lines += [
+            "",
+            f"class Async{cls}:",
+            f'    """``client.{resource}`` (async)."""',
+            "",
+            "    def __init__(self, core: Core) -> None:",
+            "        self._core = core",
+        ]
         for o in ops:
             params, ctor, _ = self.signature(o)
             const = "_" + o.method_name.upper()
@@ -543,7 +607,9 @@ class Generator:
             lines.append(f"        return await self._core.call({const}, request)  # type: ignore[no-any-return]")
             if o.item_type:
                 lines.append("")
-                lines += split_call(f"def iter_{o.method_name}", "self" + params, f" -> AsyncIterator[{o.item_type}]:", "    ")
+                lines += split_call(
+                    f"def iter_{o.method_name}", "self" + params, f" -> AsyncIterator[{o.item_type}]:", "    "
+                )
                 lines += self.method_doc(o, "        ", iterator=True)
                 lines += self.emit_ctor(o, ctor)
                 lines.append(f"        return iterate_items(self._core, {const}, request)")
@@ -554,12 +620,18 @@ class Generator:
             lines.append("")
             lines += split_call(f"def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ")
             lines += self.method_doc(o, "        ")
-            lines += split_call("return self._call", f"Async{cls}.{o.method_name}{', ' + call if call else ''}", "", "        ")
+            lines += split_call(
+                "return self._call", f"Async{cls}.{o.method_name}{', ' + call if call else ''}", "", "        "
+            )
             if o.item_type:
                 lines.append("")
-                lines += split_call(f"def iter_{o.method_name}", "self" + params, f" -> Iterator[{o.item_type}]:", "    ")
+                lines += split_call(
+                    f"def iter_{o.method_name}", "self" + params, f" -> Iterator[{o.item_type}]:", "    "
+                )
                 lines += self.method_doc(o, "        ", iterator=True)
-                lines += split_call("return self._iter", f"Async{cls}.iter_{o.method_name}{', ' + call if call else ''}", "", "        ")
+                lines += split_call(
+                    "return self._iter", f"Async{cls}.iter_{o.method_name}{', ' + call if call else ''}", "", "        "
+                )
         text = "\n".join(lines) + "\n"
         if any(o.method_name in ("list", "dict") for o in ops):
             # A method named ``list`` shadows the builtin inside the class body's annotations.
@@ -583,8 +655,10 @@ class Generator:
             f'operation_id="{o.op_id}"',
             f'method="{o.http_method}"',
             f'path="{o.path}"',
-            f'location={json.dumps(o.location) if o.location else None}',
-            f"result={o.result_type if o.result_type != 'JSON' else 'JSON'}" if not o.result_type.startswith(("list[", "dict[")) else f"result={o.result_type}",
+            f"location={json.dumps(o.location) if o.location else None}",
+            f"result={o.result_type if o.result_type != 'JSON' else 'JSON'}"
+            if not o.result_type.startswith(("list[", "dict["))
+            else f"result={o.result_type}",
             f"idempotent={bool(op.get('x-pandapon-idempotent'))}",
             f'auth="{op.get("x-pandapon-auth", "headers")}"',
             f'envelope="{op.get("x-pandapon-envelope", "standard")}"',
@@ -607,8 +681,16 @@ class Generator:
 
     def emit_group(self, group: str, resources: list[str]) -> str:
         cls = GROUPS[group]
-        lines = [BANNER, f'"""``client.{group}``: {GROUP_DOCS[group]}"""', "", "from __future__ import annotations", "",
-                 "from functools import cached_property", "from typing import TYPE_CHECKING", ""]
+        lines = [
+            BANNER,
+            f'"""``client.{group}``: {GROUP_DOCS[group]}"""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "from functools import cached_property",
+            "from typing import TYPE_CHECKING",
+            "",
+        ]
         if len(resources) == 1 and resources[0] == group:
             mod = group
             lines = [ln for ln in lines if "cached_property" not in ln and "TYPE_CHECKING" not in ln]
@@ -618,20 +700,48 @@ class Generator:
         for r in resources:
             rc = pascal(r)
             lines.append(f"    from .resources.{r.replace('.', '_')} import Async{rc}, {rc}")
-        lines += ["", f'__all__ = ["Async{cls}", "{cls}"]', "", "", f"class Async{cls}:",
-                  f'    """{GROUP_DOCS[group]}"""', "", "    def __init__(self, core: Core) -> None:", "        self._core = core"]
+        lines += [
+            "",
+            f'__all__ = ["Async{cls}", "{cls}"]',
+            "",
+            "",
+            f"class Async{cls}:",
+            f'    """{GROUP_DOCS[group]}"""',
+            "",
+            "    def __init__(self, core: Core) -> None:",
+            "        self._core = core",
+        ]
         for r in resources:
             rc, attr, mod = pascal(r), r.split(".", 1)[1], r.replace(".", "_")
-            lines += ["", "    @cached_property", f"    def {attr}(self) -> Async{rc}:",
-                      f'        """``client.{r}``."""', f"        from .resources.{mod} import Async{rc}", "",
-                      f"        return Async{rc}(self._core)"]
-        lines += ["", "", f"class {cls}:", f'    """{GROUP_DOCS[group]} (sync)"""', "",
-                  "    def __init__(self, client: PandaPon) -> None:", "        self._client = client"]
+            lines += [
+                "",
+                "    @cached_property",
+                f"    def {attr}(self) -> Async{rc}:",
+                f'        """``client.{r}``."""',
+                f"        from .resources.{mod} import Async{rc}",
+                "",
+                f"        return Async{rc}(self._core)",
+            ]
+        lines += [
+            "",
+            "",
+            f"class {cls}:",
+            f'    """{GROUP_DOCS[group]} (sync)"""',
+            "",
+            "    def __init__(self, client: PandaPon) -> None:",
+            "        self._client = client",
+        ]
         for r in resources:
             rc, attr, mod = pascal(r), r.split(".", 1)[1], r.replace(".", "_")
-            lines += ["", "    @cached_property", f"    def {attr}(self) -> {rc}:",
-                      f'        """``client.{r}``."""', f"        from .resources.{mod} import {rc}", "",
-                      f"        return {rc}(self._client, lambda c: c.{group}.{attr})"]
+            lines += [
+                "",
+                "    @cached_property",
+                f"    def {attr}(self) -> {rc}:",
+                f'        """``client.{r}``."""',
+                f"        from .resources.{mod} import {rc}",
+                "",
+                f"        return {rc}(self._client, lambda c: c.{group}.{attr})",
+            ]
         return "\n".join(lines) + "\n"
 
     def emit_single_resource_sync_ctor(self) -> None:
@@ -651,7 +761,13 @@ class Generator:
             if members:
                 yield f"{group}.py", self.emit_group(group, members)
         # the public re-export of every model
-        lines = [BANNER, '"""Every generated model, re-exported by ``pandapon.types``."""', "", "from __future__ import annotations", ""]
+        lines = [
+            BANNER,
+            '"""Every generated model, re-exported by ``pandapon.types``."""',
+            "",
+            "from __future__ import annotations",
+            "",
+        ]
         names = []
         for r in resources:
             ms = sorted(self.models.get(r, {}))
@@ -664,18 +780,50 @@ class Generator:
         lines += ["", "__all__ = ["] + [f'    "{n}",' for n in sorted(names)] + ["]"]
         yield "types.py", "\n".join(lines) + "\n"
         # the operation table, for tests, docs and the CLI
-        table = [BANNER, '"""Every operation: ``operation id -> (resource attribute path, method name)``."""', "",
-                 "from __future__ import annotations", "", "OPERATIONS: dict[str, tuple[str, str, bool]] = {"]
+        table = [
+            BANNER,
+            '"""Every operation: ``operation id -> (resource attribute path, method name)``."""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "OPERATIONS: dict[str, tuple[str, str, bool]] = {",
+        ]
         for o in sorted(self.operations, key=lambda o: o.op_id):
             table.append(f'    "{o.op_id}": ("{o.resource}", "{o.method_name}", {bool(o.item_type)}),')
         table.append("}")
         yield "operations.py", "\n".join(table) + "\n"
 
 
+README = ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- endpoints:start -->", "<!-- endpoints:end -->"
+
+
+def endpoint_table(gen: Generator) -> str:
+    """The README's table: doc title -> method -> confidence, grouped as in the docs' menu."""
+    rows = ["| doc title | method | HTTP | confidence |", "|---|---|---|---|"]
+    for o in sorted(gen.operations, key=lambda o: (o.op.get("tags", [""])[0], o.op_id)):
+        title = (o.op.get("summary") or "").replace("|", "/")
+        group = o.op.get("tags", [""])[0]
+        conf = o.op.get("x-pandapon-confidence")
+        mark = {"documented": "documented", "corroborated": "corroborated", "inferred": "**inferred**"}[conf]
+        rows.append(
+            f"| {group} › {title} | `client.{o.resource}.{o.method_name}` | `{o.http_method} {o.path}` | {mark} |"
+        )
+    return "\n".join(rows)
+
+
 def render(spec_path: Path = SPEC) -> dict[str, str]:
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     gen = Generator(spec)
-    return dict(gen.files())
+    files = dict(gen.files())
+    files["README.md"] = endpoint_table(gen)
+    return files
+
+
+def readme_with(table: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    return text[:start] + "\n" + table + "\n" + text[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -685,17 +833,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     files = render(args.spec)
+    readme = readme_with(files.pop("README.md"))
+    readme_stale = README.read_text(encoding="utf-8") != readme
     existing = {str(p.relative_to(args.out)): p for p in args.out.rglob("*.py")} if args.out.exists() else {}
     stale = sorted(
-        [name for name, text in files.items() if name not in existing or existing[name].read_text(encoding="utf-8") != text]
+        [
+            name
+            for name, text in files.items()
+            if name not in existing or existing[name].read_text(encoding="utf-8") != text
+        ]
         + [name for name in existing if name not in files]
     )
+    if readme_stale:
+        stale.append("README.md (endpoint table)")
     if args.check:
         if stale:
             print("generated code is stale; run `nox -s codegen` (python tools/codegen.py):", *stale, sep="\n  ")
             return 1
         print(f"generated code is fresh ({len(files)} files)")
         return 0
+    if readme_stale:
+        README.write_text(readme, encoding="utf-8")
     for name in existing:
         if name not in files:
             existing[name].unlink()
@@ -704,8 +862,10 @@ def main(argv: list[str] | None = None) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
-    print(f"wrote {len(files)} files to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}"
-          f" ({len(stale)} changed)")
+    print(
+        f"wrote {len(files)} files to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}"
+        f" ({len(stale)} changed)"
+    )
     return 0
 
 

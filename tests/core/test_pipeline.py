@@ -214,7 +214,9 @@ async def test_validation_error_names_path_expected_and_got() -> None:
 async def test_deadline_covers_retries() -> None:
     rec = Recorder(httpx.Response(503))
     policy = RetryPolicy(base=0.2, cap=0.2)
-    async with AsyncPandaPon(**CREDS, transport=rec.transport(), retry_policy=policy, max_retries=10, deadline=0.3) as c:
+    async with AsyncPandaPon(
+        **CREDS, transport=rec.transport(), retry_policy=policy, max_retries=10, deadline=0.3
+    ) as c:
         with pytest.raises(HTTPStatusError):
             await c.request("GET", "/x")
     assert 1 <= len(rec.requests) <= 3

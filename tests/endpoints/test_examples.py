@@ -142,7 +142,12 @@ async def test_sdk_sends_the_documented_request_body(path: str, method: str, op:
     assert _decoded(sent, op) == _decoded(example, op)
     # JSON-in-string fields are compact with raw CJK characters, like the platform's examples.
     for key, value in sent.items():
-        if isinstance(value, str) and value[:1] in "[{" and key in _decoded(sent, op) and _decoded(sent, op)[key] != value:
+        if (
+            isinstance(value, str)
+            and value[:1] in "[{"
+            and key in _decoded(sent, op)
+            and _decoded(sent, op)[key] != value
+        ):
             assert ", " not in value and "\\u" not in value
 
 
@@ -189,7 +194,7 @@ def assert_nothing_lost(data: Any, value: Any, path: str = "$") -> None:
                 assert value.extra[key] == sub, f"{path}.{key} lost"
     elif isinstance(value, list):
         assert len(value) == len(data), path
-        for i, (d, v) in enumerate(zip(data, value)):
+        for i, (d, v) in enumerate(zip(data, value, strict=True)):
             assert_nothing_lost(d, v, f"{path}[{i}]")
     elif isinstance(data, str) and isinstance(value, (Model, list)):
         assert_nothing_lost(json.loads(data), value, path)
@@ -239,11 +244,15 @@ def test_every_operation_exists_on_both_clients_with_the_same_signature() -> Non
     for op_id, (_, _, paginated) in OPERATIONS.items():
         names = [OPERATIONS[op_id][1]] + (["iter_" + OPERATIONS[op_id][1]] if paginated else [])
         for name in names:
-            a = _method(aclient, op_id) if name == OPERATIONS[op_id][1] else getattr(
-                _method(aclient, op_id).__self__, name
+            a = (
+                _method(aclient, op_id)
+                if name == OPERATIONS[op_id][1]
+                else getattr(_method(aclient, op_id).__self__, name)
             )
-            s = _method(sclient, op_id) if name == OPERATIONS[op_id][1] else getattr(
-                _method(sclient, op_id).__self__, name
+            s = (
+                _method(sclient, op_id)
+                if name == OPERATIONS[op_id][1]
+                else getattr(_method(sclient, op_id).__self__, name)
             )
             sa, ss = inspect.signature(a), inspect.signature(s)
             assert list(sa.parameters.values()) == list(ss.parameters.values()), op_id

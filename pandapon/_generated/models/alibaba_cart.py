@@ -78,9 +78,9 @@ class AlibabaCartCreateOrderRequest(RequestModel):
 
     _operation: ClassVar[str] = "alibaba.cart.create_order"
     flow: str = attrs.field(validator=expect("str", optional=False))
-    cart_ids: list[int] = attrs.field(
+    cart_ids: list[str | int] = attrs.field(
         metadata={"wire": "cartIds", "wire_int": True},
-        validator=expect("int", optional=False, many=True),
+        validator=expect("id", optional=False, many=True),
     )
     message: str | None = attrs.field(default=None, validator=expect("str", optional=True))
     shop_promotion_id: str | int | None = attrs.field(
@@ -231,9 +231,9 @@ class AlibabaCartPreviewOrderRequest(RequestModel):
     """Request of ``alibaba.cart.preview_order``."""
 
     _operation: ClassVar[str] = "alibaba.cart.preview_order"
-    cart_ids: list[int] = attrs.field(
+    cart_ids: list[str | int] = attrs.field(
         metadata={"wire": "cartIds", "wire_int": True},
-        validator=expect("int", optional=False, many=True),
+        validator=expect("id", optional=False, many=True),
     )
     address_param: AlibabaCartPreviewOrderAddressParam | None = attrs.field(
         default=None,

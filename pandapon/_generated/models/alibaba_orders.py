@@ -70,10 +70,10 @@ class AlibabaOrdersConfirmReceiptRequest(RequestModel):
         metadata={"wire": "orderId", "wire_int": True},
         validator=expect("id", optional=True),
     )
-    order_entry_ids: list[int] | None = attrs.field(
+    order_entry_ids: list[str | int] | None = attrs.field(
         default=None,
         metadata={"wire": "orderEntryIds", "wire_int": True},
-        validator=expect("int", optional=True, many=True),
+        validator=expect("id", optional=True, many=True),
     )
 
 
@@ -367,10 +367,10 @@ class AlibabaOrdersGetPayUrlRequest(RequestModel):
     """Request of ``alibaba.orders.get_pay_url``."""
 
     _operation: ClassVar[str] = "alibaba.orders.get_pay_url"
-    order_id: str | None = attrs.field(
+    order_id: str | int | None = attrs.field(
         default=None,
-        metadata={"wire": "orderId"},
-        validator=expect("str", optional=True),
+        metadata={"wire": "orderId", "wire_str": True},
+        validator=expect("id", optional=True),
     )
 
 
@@ -384,7 +384,7 @@ class AlibabaOrdersGetPayUrlResult(Model):
     """Whether agreement (password-free) payment succeeded."""
     pay_url: str | None = attrs.field(default=None, metadata={"wire": "payUrl"})
     """Payment (cashier) URL."""
-    cant_pay_order_list: list[int] | None = attrs.field(
+    cant_pay_order_list: list[str] | None = attrs.field(
         default=None,
         metadata={"wire": "cantPayOrderList", "wire_int": True},
     )
@@ -414,12 +414,12 @@ class AlibabaOrdersGetRequest(RequestModel):
     """Request of ``alibaba.orders.get``."""
 
     _operation: ClassVar[str] = "alibaba.orders.get"
-    web_site: str = attrs.field(metadata={"wire": "webSite"}, validator=expect("str", optional=False))
     order_id: str | int | None = attrs.field(
         default=None,
         metadata={"wire": "orderId", "wire_str": True},
         validator=expect("id", optional=True),
     )
+    web_site: str = attrs.field(metadata={"wire": "webSite"}, validator=expect("str", optional=False))
 
 
 @attrs.frozen(kw_only=True)
@@ -692,7 +692,7 @@ class AlibabaOrdersSubmitAndPayBatchRequest(RequestModel):
     """Request of ``alibaba.orders.submit_and_pay_batch``."""
 
     _operation: ClassVar[str] = "alibaba.orders.submit_and_pay_batch"
-    order_ids: list[str] = attrs.field(
+    order_ids: list[str | int] = attrs.field(
         metadata={"wire": "orderIds", "wire_str": True},
-        validator=expect("str", optional=False, many=True),
+        validator=expect("id", optional=False, many=True),
     )

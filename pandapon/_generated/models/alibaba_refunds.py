@@ -58,10 +58,10 @@ class AlibabaRefundsCreateRequest(RequestModel):
     )
     description: str = attrs.field(validator=expect("str", optional=False))
     goods_status: str = attrs.field(metadata={"wire": "goodsStatus"}, validator=expect("str", optional=False))
-    order_entry_ids: list[int] | None = attrs.field(
+    order_entry_ids: list[str | int] | None = attrs.field(
         default=None,
         metadata={"wire": "orderEntryIds", "wire_int": True},
-        validator=expect("int", optional=True, many=True),
+        validator=expect("id", optional=True, many=True),
     )
     vouchers: list[str] | None = attrs.field(default=None, validator=expect("str", optional=True, many=True))
     order_entry_count_list: list[AlibabaRefundsCreateOrderEntryCount] | None = attrs.field(
@@ -135,15 +135,15 @@ class AlibabaRefundsSubmitReturnGoodsRequest(RequestModel):
     """Request of ``alibaba.refunds.submit_return_goods``."""
 
     _operation: ClassVar[str] = "alibaba.refunds.submit_return_goods"
-    logistics_company_no: str = attrs.field(
-        metadata={"wire": "logisticsCompanyNo"},
-        validator=expect("str", optional=False),
-    )
-    freight_bill: str = attrs.field(metadata={"wire": "freightBill"}, validator=expect("str", optional=False))
     refund_id: str | int | None = attrs.field(
         default=None,
         metadata={"wire": "refundId", "wire_str": True},
         validator=expect("id", optional=True),
     )
+    logistics_company_no: str = attrs.field(
+        metadata={"wire": "logisticsCompanyNo"},
+        validator=expect("str", optional=False),
+    )
+    freight_bill: str = attrs.field(metadata={"wire": "freightBill"}, validator=expect("str", optional=False))
     description: str | None = attrs.field(default=None, validator=expect("str", optional=True))
     vouchers: list[str] | None = attrs.field(default=None, validator=expect("str", optional=True, many=True))

@@ -141,10 +141,10 @@ class TaobaoCartCreateOrderRequest(RequestModel):
     """Request of ``taobao.cart.create_order``."""
 
     _operation: ClassVar[str] = "taobao.cart.create_order"
-    ids: list[int] | None = attrs.field(
+    ids: list[str | int] | None = attrs.field(
         default=None,
         metadata={"wire_int": True},
-        validator=expect("int", optional=True, many=True),
+        validator=expect("id", optional=True, many=True),
     )
     order_address: TaobaoCartCreateOrderOrderAddress | None = attrs.field(
         default=None,

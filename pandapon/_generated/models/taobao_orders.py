@@ -227,10 +227,10 @@ class TaobaoOrdersGetLogisticsRequest(RequestModel):
     """Request of ``taobao.orders.get_logistics``."""
 
     _operation: ClassVar[str] = "taobao.orders.get_logistics"
-    sub_purchase_order_id: str | None = attrs.field(
+    sub_purchase_order_id: str | int | None = attrs.field(
         default=None,
-        metadata={"wire": "subPurchaseOrderId"},
-        validator=expect("str", optional=True),
+        metadata={"wire": "subPurchaseOrderId", "wire_str": True},
+        validator=expect("id", optional=True),
     )
 
 

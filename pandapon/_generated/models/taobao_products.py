@@ -39,10 +39,10 @@ class TaobaoProductsBatchCheckParam(RequestModel):
         metadata={"wire": "itemId", "wire_str": True},
         validator=expect("id", optional=True),
     )
-    sku_ids: list[str] | None = attrs.field(
+    sku_ids: list[str | int] | None = attrs.field(
         default=None,
         metadata={"wire": "skuIds", "wire_str": True},
-        validator=expect("str", optional=True, many=True),
+        validator=expect("id", optional=True, many=True),
     )
 
 
@@ -77,7 +77,11 @@ class TaobaoProductsGetRequest(RequestModel):
     """Request of ``taobao.products.get``."""
 
     _operation: ClassVar[str] = "taobao.products.get"
-    item_id: str | None = attrs.field(default=None, metadata={"wire": "itemId"}, validator=expect("str", optional=True))
+    item_id: str | int | None = attrs.field(
+        default=None,
+        metadata={"wire": "itemId", "wire_str": True},
+        validator=expect("id", optional=True),
+    )
 
 
 @attrs.frozen(kw_only=True)

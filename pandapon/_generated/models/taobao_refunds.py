@@ -189,7 +189,10 @@ class TaobaoRefundsCancelRequest(RequestModel):
     """Request of ``taobao.refunds.cancel``."""
 
     _operation: ClassVar[str] = "taobao.refunds.cancel"
-    refund_id: str = attrs.field(metadata={"wire": "refundId"}, validator=expect("str", optional=False))
+    refund_id: str | int = attrs.field(
+        metadata={"wire": "refundId", "wire_str": True},
+        validator=expect("id", optional=False),
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -356,7 +359,10 @@ class TaobaoRefundsGetRequest(RequestModel):
     """Request of ``taobao.refunds.get``."""
 
     _operation: ClassVar[str] = "taobao.refunds.get"
-    refund_id: str = attrs.field(metadata={"wire": "refundId"}, validator=expect("str", optional=False))
+    refund_id: str | int = attrs.field(
+        metadata={"wire": "refundId", "wire_str": True},
+        validator=expect("id", optional=False),
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -462,13 +468,13 @@ class TaobaoRefundsRenderRequest(RequestModel):
     """Request of ``taobao.refunds.render``."""
 
     _operation: ClassVar[str] = "taobao.refunds.render"
-    refund_type: int = attrs.field(metadata={"wire": "refundType"}, validator=expect("int", optional=False))
-    goods_status: int = attrs.field(metadata={"wire": "goodsStatus"}, validator=expect("int", optional=False))
     sub_order_id: str | int | None = attrs.field(
         default=None,
         metadata={"wire": "subOrderId", "wire_str": True},
         validator=expect("id", optional=True),
     )
+    refund_type: int = attrs.field(metadata={"wire": "refundType"}, validator=expect("int", optional=False))
+    goods_status: int = attrs.field(metadata={"wire": "goodsStatus"}, validator=expect("int", optional=False))
 
 
 @attrs.frozen(kw_only=True)

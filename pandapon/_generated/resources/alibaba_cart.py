@@ -101,7 +101,7 @@ class AsyncAlibabaCart:
     async def create_order(
         self,
         flow: str,
-        cart_ids: builtins.list[int],
+        cart_ids: builtins.list[str | int],
         *,
         message: str | None = None,
         shop_promotion_id: str | int | None = None,
@@ -157,7 +157,7 @@ class AsyncAlibabaCart:
 
     async def preview_order(
         self,
-        cart_ids: builtins.list[int],
+        cart_ids: builtins.list[str | int],
         *,
         address_param: AlibabaCartPreviewOrderAddressParam | None = None,
     ) -> JSON:
@@ -176,9 +176,9 @@ class AsyncAlibabaCart:
 
     async def edit_quantity(
         self,
-        *,
         id: str | int | None = None,
         quantity: int | None = None,
+        *,
         update_time: Mapping[str, object] | None = None,
         product_no: str | None = None,
         container: str | None = None,
@@ -241,7 +241,7 @@ class AlibabaCart(SyncResource[AsyncAlibabaCart]):
     def create_order(
         self,
         flow: str,
-        cart_ids: builtins.list[int],
+        cart_ids: builtins.list[str | int],
         *,
         message: str | None = None,
         shop_promotion_id: str | int | None = None,
@@ -296,7 +296,7 @@ class AlibabaCart(SyncResource[AsyncAlibabaCart]):
 
     def preview_order(
         self,
-        cart_ids: builtins.list[int],
+        cart_ids: builtins.list[str | int],
         *,
         address_param: AlibabaCartPreviewOrderAddressParam | None = None,
     ) -> JSON:
@@ -314,9 +314,9 @@ class AlibabaCart(SyncResource[AsyncAlibabaCart]):
 
     def edit_quantity(
         self,
-        *,
         id: str | int | None = None,
         quantity: int | None = None,
+        *,
         update_time: Mapping[str, object] | None = None,
         product_no: str | None = None,
         container: str | None = None,
@@ -337,8 +337,8 @@ class AlibabaCart(SyncResource[AsyncAlibabaCart]):
         """
         return self._call(
             AsyncAlibabaCart.edit_quantity,
-            id=id,
-            quantity=quantity,
+            id,
+            quantity,
             update_time=update_time,
             product_no=product_no,
             container=container,

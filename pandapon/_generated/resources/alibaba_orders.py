@@ -169,7 +169,7 @@ class AsyncAlibabaOrders:
     def __init__(self, core: Core) -> None:
         self._core = core
 
-    async def submit_and_pay_batch(self, order_ids: builtins.list[str]) -> JSON:
+    async def submit_and_pay_batch(self, order_ids: builtins.list[str | int]) -> JSON:
         """Developers submit and pay 1688 orders in bulk.
 
         ``POST /alibaba/order/batch/submit/to/pay`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -354,7 +354,7 @@ class AsyncAlibabaOrders:
         )
         return await self._core.call(_CANCEL, request)  # type: ignore[no-any-return]
 
-    async def get_pay_url(self, *, order_id: str | None = None) -> AlibabaOrdersGetPayUrlResult:
+    async def get_pay_url(self, order_id: str | int | None = None) -> AlibabaOrdersGetPayUrlResult:
         """Order payment.
 
         ``GET /alibaba/order/pay/url`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -370,9 +370,9 @@ class AsyncAlibabaOrders:
 
     async def confirm_receipt(
         self,
-        *,
         order_id: str | int | None = None,
-        order_entry_ids: builtins.list[int] | None = None,
+        *,
+        order_entry_ids: builtins.list[str | int] | None = None,
     ) -> AlibabaOrdersConfirmReceiptResult:
         """The buyer confirms the receipt of goods.
 
@@ -388,7 +388,7 @@ class AsyncAlibabaOrders:
         request = AlibabaOrdersConfirmReceiptRequest(order_id=order_id, order_entry_ids=order_entry_ids)
         return await self._core.call(_CONFIRM_RECEIPT, request)  # type: ignore[no-any-return]
 
-    async def get(self, web_site: str, *, order_id: str | int | None = None) -> AlibabaOrdersGetResult:
+    async def get(self, order_id: str | int | None = None, *, web_site: str) -> AlibabaOrdersGetResult:
         """Get order details.
 
         ``POST /alibaba/order/detail`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -396,17 +396,17 @@ class AsyncAlibabaOrders:
         Docs: https://doc-vnm.pandapon.com/api-250496569, https://doc-en.pandapon.com/api-263477659
 
         Args:
-            web_site: Site.
             order_id: Order id (a string here, an integer in cancel).
+            web_site: Site.
         """
-        request = AlibabaOrdersGetRequest(web_site=web_site, order_id=order_id)
+        request = AlibabaOrdersGetRequest(order_id=order_id, web_site=web_site)
         return await self._core.call(_GET, request)  # type: ignore[no-any-return]
 
 
 class AlibabaOrders(SyncResource[AsyncAlibabaOrders]):
     """``client.alibaba.orders`` (sync)."""
 
-    def submit_and_pay_batch(self, order_ids: builtins.list[str]) -> JSON:
+    def submit_and_pay_batch(self, order_ids: builtins.list[str | int]) -> JSON:
         """Developers submit and pay 1688 orders in bulk.
 
         ``POST /alibaba/order/batch/submit/to/pay`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -577,7 +577,7 @@ class AlibabaOrders(SyncResource[AsyncAlibabaOrders]):
         """
         return self._call(AsyncAlibabaOrders.cancel, order_id, cancel_reason, web_site, remark=remark)
 
-    def get_pay_url(self, *, order_id: str | None = None) -> AlibabaOrdersGetPayUrlResult:
+    def get_pay_url(self, order_id: str | int | None = None) -> AlibabaOrdersGetPayUrlResult:
         """Order payment.
 
         ``GET /alibaba/order/pay/url`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -588,13 +588,13 @@ class AlibabaOrders(SyncResource[AsyncAlibabaOrders]):
         Args:
             order_id: Order id (订单ID); v2 marks it required.
         """
-        return self._call(AsyncAlibabaOrders.get_pay_url, order_id=order_id)
+        return self._call(AsyncAlibabaOrders.get_pay_url, order_id)
 
     def confirm_receipt(
         self,
-        *,
         order_id: str | int | None = None,
-        order_entry_ids: builtins.list[int] | None = None,
+        *,
+        order_entry_ids: builtins.list[str | int] | None = None,
     ) -> AlibabaOrdersConfirmReceiptResult:
         """The buyer confirms the receipt of goods.
 
@@ -607,9 +607,9 @@ class AlibabaOrders(SyncResource[AsyncAlibabaOrders]):
             order_id: Order id (订单ID).
             order_entry_ids: Sub-order ids (子订单ID): 1688 order entry ids.
         """
-        return self._call(AsyncAlibabaOrders.confirm_receipt, order_id=order_id, order_entry_ids=order_entry_ids)
+        return self._call(AsyncAlibabaOrders.confirm_receipt, order_id, order_entry_ids=order_entry_ids)
 
-    def get(self, web_site: str, *, order_id: str | int | None = None) -> AlibabaOrdersGetResult:
+    def get(self, order_id: str | int | None = None, *, web_site: str) -> AlibabaOrdersGetResult:
         """Get order details.
 
         ``POST /alibaba/order/detail`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -617,7 +617,7 @@ class AlibabaOrders(SyncResource[AsyncAlibabaOrders]):
         Docs: https://doc-vnm.pandapon.com/api-250496569, https://doc-en.pandapon.com/api-263477659
 
         Args:
-            web_site: Site.
             order_id: Order id (a string here, an integer in cancel).
+            web_site: Site.
         """
-        return self._call(AsyncAlibabaOrders.get, web_site, order_id=order_id)
+        return self._call(AsyncAlibabaOrders.get, order_id, web_site=web_site)

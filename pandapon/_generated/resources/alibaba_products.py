@@ -134,8 +134,8 @@ class AsyncAlibabaProducts:
 
     async def get(
         self,
-        *,
         offer_id: str | int | None = None,
+        *,
         country: str | None = None,
         out_member_id: str | int | None = None,
     ) -> AlibabaProductsGetResult:
@@ -567,8 +567,8 @@ class AlibabaProducts(SyncResource[AsyncAlibabaProducts]):
 
     def get(
         self,
-        *,
         offer_id: str | int | None = None,
+        *,
         country: str | None = None,
         out_member_id: str | int | None = None,
     ) -> AlibabaProductsGetResult:
@@ -583,7 +583,7 @@ class AlibabaProducts(SyncResource[AsyncAlibabaProducts]):
             country: Language; 'currently fixed to en'.
             out_member_id: Your own end-user id.
         """
-        return self._call(AsyncAlibabaProducts.get, offer_id=offer_id, country=country, out_member_id=out_member_id)
+        return self._call(AsyncAlibabaProducts.get, offer_id, country=country, out_member_id=out_member_id)
 
     def decrypt_openuid(self, offer_id: str | int, open_uid: str | int) -> JSON:
         """Convert and decrypt to Wangwang URL.

@@ -98,7 +98,7 @@ class AsyncAlibabaRefunds:
     def __init__(self, core: Core) -> None:
         self._core = core
 
-    async def get(self, *, refund_id: str | int | None = None) -> AlibabaRefundsGetResult:
+    async def get(self, refund_id: str | int | None = None) -> AlibabaRefundsGetResult:
         """Check the details of the after-sales order.
 
         ``POST /alibaba/refund/info`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -153,7 +153,7 @@ class AsyncAlibabaRefunds:
         description: str,
         goods_status: str,
         *,
-        order_entry_ids: list[int] | None = None,
+        order_entry_ids: list[str | int] | None = None,
         vouchers: list[str] | None = None,
         order_entry_count_list: list[AlibabaRefundsCreateOrderEntryCount] | None = None,
     ) -> AlibabaRefundsCreateResult:
@@ -195,10 +195,10 @@ class AsyncAlibabaRefunds:
 
     async def submit_return_goods(
         self,
+        refund_id: str | int | None = None,
+        *,
         logistics_company_no: str,
         freight_bill: str,
-        *,
-        refund_id: str | int | None = None,
         description: str | None = None,
         vouchers: list[str] | None = None,
     ) -> JSON:
@@ -210,16 +210,16 @@ class AsyncAlibabaRefunds:
         Docs: https://doc-en.pandapon.com/api-263477657
 
         Args:
+            refund_id: Refund number, starts with 'TQ' (退款单号,TQ开头).
             logistics_company_no: Carrier code, from the logistics-company list.
             freight_bill: Waybill (tracking) number.
-            refund_id: Refund number, starts with 'TQ' (退款单号,TQ开头).
             description: Description.
             vouchers: Voucher images.
         """
         request = AlibabaRefundsSubmitReturnGoodsRequest(
+            refund_id=refund_id,
             logistics_company_no=logistics_company_no,
             freight_bill=freight_bill,
-            refund_id=refund_id,
             description=description,
             vouchers=vouchers,
         )
@@ -245,7 +245,7 @@ class AsyncAlibabaRefunds:
 class AlibabaRefunds(SyncResource[AsyncAlibabaRefunds]):
     """``client.alibaba.refunds`` (sync)."""
 
-    def get(self, *, refund_id: str | int | None = None) -> AlibabaRefundsGetResult:
+    def get(self, refund_id: str | int | None = None) -> AlibabaRefundsGetResult:
         """Check the details of the after-sales order.
 
         ``POST /alibaba/refund/info`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -255,7 +255,7 @@ class AlibabaRefunds(SyncResource[AsyncAlibabaRefunds]):
         Args:
             refund_id: After-sales id (售后ID), 'TQ...'.
         """
-        return self._call(AsyncAlibabaRefunds.get, refund_id=refund_id)
+        return self._call(AsyncAlibabaRefunds.get, refund_id)
 
     def list_reasons(self, body: Mapping[str, object] | None = None) -> JSON:
         """Check the reason for refund and return (used to create refund and return).
@@ -297,7 +297,7 @@ class AlibabaRefunds(SyncResource[AsyncAlibabaRefunds]):
         description: str,
         goods_status: str,
         *,
-        order_entry_ids: list[int] | None = None,
+        order_entry_ids: list[str | int] | None = None,
         vouchers: list[str] | None = None,
         order_entry_count_list: list[AlibabaRefundsCreateOrderEntryCount] | None = None,
     ) -> AlibabaRefundsCreateResult:
@@ -339,10 +339,10 @@ class AlibabaRefunds(SyncResource[AsyncAlibabaRefunds]):
 
     def submit_return_goods(
         self,
+        refund_id: str | int | None = None,
+        *,
         logistics_company_no: str,
         freight_bill: str,
-        *,
-        refund_id: str | int | None = None,
         description: str | None = None,
         vouchers: list[str] | None = None,
     ) -> JSON:
@@ -354,17 +354,17 @@ class AlibabaRefunds(SyncResource[AsyncAlibabaRefunds]):
         Docs: https://doc-en.pandapon.com/api-263477657
 
         Args:
+            refund_id: Refund number, starts with 'TQ' (退款单号,TQ开头).
             logistics_company_no: Carrier code, from the logistics-company list.
             freight_bill: Waybill (tracking) number.
-            refund_id: Refund number, starts with 'TQ' (退款单号,TQ开头).
             description: Description.
             vouchers: Voucher images.
         """
         return self._call(
             AsyncAlibabaRefunds.submit_return_goods,
-            logistics_company_no,
-            freight_bill,
-            refund_id=refund_id,
+            refund_id,
+            logistics_company_no=logistics_company_no,
+            freight_bill=freight_bill,
             description=description,
             vouchers=vouchers,
         )

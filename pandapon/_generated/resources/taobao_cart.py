@@ -99,7 +99,7 @@ class AsyncTaobaoCart:
     async def create_order(
         self,
         *,
-        ids: builtins.list[int] | None = None,
+        ids: builtins.list[str | int] | None = None,
         order_address: TaobaoCartCreateOrderOrderAddress | None = None,
         user_id: str | int | None = None,
     ) -> JSON:
@@ -254,7 +254,7 @@ class TaobaoCart(SyncResource[AsyncTaobaoCart]):
     def create_order(
         self,
         *,
-        ids: builtins.list[int] | None = None,
+        ids: builtins.list[str | int] | None = None,
         order_address: TaobaoCartCreateOrderOrderAddress | None = None,
         user_id: str | int | None = None,
     ) -> JSON:

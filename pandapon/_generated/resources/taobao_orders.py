@@ -293,7 +293,7 @@ class AsyncTaobaoOrders:
         request = params
         return await self._core.call(_GET, request)  # type: ignore[no-any-return]
 
-    async def get_logistics(self, *, sub_purchase_order_id: str | None = None) -> TaobaoOrdersGetLogisticsResult:
+    async def get_logistics(self, sub_purchase_order_id: str | int | None = None) -> TaobaoOrdersGetLogisticsResult:
         """Get logistics details.
 
         ``GET /open/order/logistics/detail/get`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -458,7 +458,7 @@ class TaobaoOrders(SyncResource[AsyncTaobaoOrders]):
         """
         return self._call(AsyncTaobaoOrders.get, params=params)
 
-    def get_logistics(self, *, sub_purchase_order_id: str | None = None) -> TaobaoOrdersGetLogisticsResult:
+    def get_logistics(self, sub_purchase_order_id: str | int | None = None) -> TaobaoOrdersGetLogisticsResult:
         """Get logistics details.
 
         ``GET /open/order/logistics/detail/get`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -468,4 +468,4 @@ class TaobaoOrders(SyncResource[AsyncTaobaoOrders]):
         Args:
             sub_purchase_order_id: Purchase sub-order id (采购子单id), 12 digits; v2 marks it required.
         """
-        return self._call(AsyncTaobaoOrders.get_logistics, sub_purchase_order_id=sub_purchase_order_id)
+        return self._call(AsyncTaobaoOrders.get_logistics, sub_purchase_order_id)

@@ -178,7 +178,7 @@ class AsyncTaobaoProducts:
         request = TaobaoProductsBatchCheckRequest(params=params)
         return await self._core.call(_BATCH_CHECK, request)  # type: ignore[no-any-return]
 
-    async def get(self, *, item_id: str | None = None) -> TaobaoProductsGetResult:
+    async def get(self, item_id: str | int | None = None) -> TaobaoProductsGetResult:
         """Query goods according to Taobao commodity id.
 
         ``GET /open/product/get`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -311,7 +311,7 @@ class TaobaoProducts(SyncResource[AsyncTaobaoProducts]):
         """
         return self._call(AsyncTaobaoProducts.batch_check, params)
 
-    def get(self, *, item_id: str | None = None) -> TaobaoProductsGetResult:
+    def get(self, item_id: str | int | None = None) -> TaobaoProductsGetResult:
         """Query goods according to Taobao commodity id.
 
         ``GET /open/product/get`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -323,7 +323,7 @@ class TaobaoProducts(SyncResource[AsyncTaobaoProducts]):
             item_id: Taobao item id. Marked optional on the v1 page although it is the only input; the v2 page
                 marks it required.
         """
-        return self._call(AsyncTaobaoProducts.get, item_id=item_id)
+        return self._call(AsyncTaobaoProducts.get, item_id)
 
     def get_source(self, params: Mapping[str, object] | None = None) -> JSON:
         """Taobao commodity inquiry.

@@ -228,10 +228,10 @@ class AsyncTaobaoRefunds:
 
     async def render(
         self,
+        sub_order_id: str | int | None = None,
+        *,
         refund_type: int,
         goods_status: int,
-        *,
-        sub_order_id: str | int | None = None,
     ) -> TaobaoRefundsRenderResult:
         """Reverse single rendering interface.
 
@@ -241,14 +241,14 @@ class AsyncTaobaoRefunds:
         Docs: https://doc-cnv2.pandapon.com/api-288803028, https://doc-en.pandapon.com/api-263477614
 
         Args:
+            sub_order_id: Sub-order id (子订单id).
             refund_type: Refund type; values not shown.
             goods_status: Goods status; values not shown.
-            sub_order_id: Sub-order id (子订单id).
         """
         request = TaobaoRefundsRenderRequest(
+            sub_order_id=sub_order_id,
             refund_type=refund_type,
             goods_status=goods_status,
-            sub_order_id=sub_order_id,
         )
         return await self._core.call(_RENDER, request)  # type: ignore[no-any-return]
 
@@ -285,7 +285,7 @@ class AsyncTaobaoRefunds:
         request = body
         return await self._core.call(_SUBMIT_RETURN_LOGISTICS, request)  # type: ignore[no-any-return]
 
-    async def cancel(self, refund_id: str) -> TaobaoRefundsCancelResult:
+    async def cancel(self, refund_id: str | int) -> TaobaoRefundsCancelResult:
         """Reverse order cancellation.
 
         ``GET /open/order/refund/cancel/{refundId}`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -302,9 +302,9 @@ class AsyncTaobaoRefunds:
 
     async def submit_message(
         self,
-        *,
         refund_id: str | int | None = None,
         refund_message: str | None = None,
+        *,
         refund_images: str | None = None,
     ) -> JSON:
         """Submit a message in reverse.
@@ -377,7 +377,7 @@ class AsyncTaobaoRefunds:
         request = body
         return await self._core.call(_MODIFY, request)  # type: ignore[no-any-return]
 
-    async def get(self, refund_id: str) -> TaobaoRefundsGetResult:
+    async def get(self, refund_id: str | int) -> TaobaoRefundsGetResult:
         """Reverse single query.
 
         ``GET /open/order/refund/query`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -477,10 +477,10 @@ class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
 
     def render(
         self,
+        sub_order_id: str | int | None = None,
+        *,
         refund_type: int,
         goods_status: int,
-        *,
-        sub_order_id: str | int | None = None,
     ) -> TaobaoRefundsRenderResult:
         """Reverse single rendering interface.
 
@@ -490,11 +490,11 @@ class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
         Docs: https://doc-cnv2.pandapon.com/api-288803028, https://doc-en.pandapon.com/api-263477614
 
         Args:
+            sub_order_id: Sub-order id (子订单id).
             refund_type: Refund type; values not shown.
             goods_status: Goods status; values not shown.
-            sub_order_id: Sub-order id (子订单id).
         """
-        return self._call(AsyncTaobaoRefunds.render, refund_type, goods_status, sub_order_id=sub_order_id)
+        return self._call(AsyncTaobaoRefunds.render, sub_order_id, refund_type=refund_type, goods_status=goods_status)
 
     def render_return_logistics(self, params: Mapping[str, object] | None = None) -> JSON:
         """Return logistics rendering.
@@ -527,7 +527,7 @@ class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
         """
         return self._call(AsyncTaobaoRefunds.submit_return_logistics, body=body)
 
-    def cancel(self, refund_id: str) -> TaobaoRefundsCancelResult:
+    def cancel(self, refund_id: str | int) -> TaobaoRefundsCancelResult:
         """Reverse order cancellation.
 
         ``GET /open/order/refund/cancel/{refundId}`` — Documented: path and fields were seen on a PandaPon v1 page.
@@ -543,9 +543,9 @@ class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
 
     def submit_message(
         self,
-        *,
         refund_id: str | int | None = None,
         refund_message: str | None = None,
+        *,
         refund_images: str | None = None,
     ) -> JSON:
         """Submit a message in reverse.
@@ -561,12 +561,7 @@ class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
             refund_images: Images, as one string; the format (comma list, JSON text or a single URL) is not
                 stated.
         """
-        return self._call(
-            AsyncTaobaoRefunds.submit_message,
-            refund_id=refund_id,
-            refund_message=refund_message,
-            refund_images=refund_images,
-        )
+        return self._call(AsyncTaobaoRefunds.submit_message, refund_id, refund_message, refund_images=refund_images)
 
     def create(self, body: Mapping[str, object] | None = None) -> JSON:
         """Reverse order submission.
@@ -615,7 +610,7 @@ class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
         """
         return self._call(AsyncTaobaoRefunds.modify, body=body)
 
-    def get(self, refund_id: str) -> TaobaoRefundsGetResult:
+    def get(self, refund_id: str | int) -> TaobaoRefundsGetResult:
         """Reverse single query.
 
         ``GET /open/order/refund/query`` — Documented: path and fields were seen on a PandaPon v1 page.
