@@ -152,6 +152,7 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
         return hook
 
     def structure_factory(cl: type[Model]) -> Callable[[Mapping[str, object], Any], Model]:
+        attrs.resolve_types(cl)  # string annotations (PEP 563) to types, once per class
         fields = [a for a in attrs.fields(cl) if a.name != "extra"]
         overrides: dict[str, Any] = {"extra": override(omit=True)}
         for a in fields:
