@@ -747,8 +747,41 @@ class Generator:
     def emit_single_resource_sync_ctor(self) -> None:
         pass
 
+    def collect_webhooks(self) -> list[tuple[str, dict[str, Any], str | None]]:
+        """Register push-body models under the ``webhooks`` resource; return (key, operation, body class)."""
+        out = []
+        for key, item in (self.spec.get("webhooks") or {}).items():
+            op = item["post"]
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            body_cls = None
+            for part in schema.get("allOf", []):
+                body = (part.get("properties") or {}).get("messageBody")
+                if body:
+                    for option in body.get("oneOf", [body]):
+                        if "$ref" in option:
+                            body_cls = self.ensure_model(option["$ref"].rsplit("/", 1)[-1], "response", "webhooks",
+                                                         op["operationId"])
+            out.append((key, op, body_cls))
+        return out
+
+    def emit_webhook_table(self, hooks: list[tuple[str, dict[str, Any], str | None]]) -> str:
+        lines = [BANNER, '"""Every push the platform sends: message type (or pattern) -> description."""', "",
+                 "from __future__ import annotations", "", "from typing import Any", "", "from .models.webhooks import ("]
+        lines += [f"    {n}," for n in sorted(self.models.get("webhooks", {}))]
+        lines += [")", "", "#: ``(message type or pattern, name, platform, confidence, body model or None)``",
+                  "WEBHOOKS: tuple[tuple[str, str, int, str, Any], ...] = ("]
+        for key, op, body_cls in hooks:
+            name = op["operationId"].split(".", 1)[1]
+            lines.append(f'    ("{key}", "{name}", {int(op.get("x-pandapon-platform", 0))}, '
+                         f'"{op.get("x-pandapon-confidence")}", {body_cls or "None"}),')
+        lines.append(")")
+        return "\n".join(lines) + "\n"
+
     def files(self) -> Iterator[tuple[str, str]]:
         self.collect()
+        hooks = self.collect_webhooks()
+        yield "models/webhooks.py", self.emit_models("webhooks")
+        yield "webhooks.py", self.emit_webhook_table(hooks)
         resources = sorted({o.resource for o in self.operations})
         yield "__init__.py", BANNER + '"""Generated endpoint code; see tools/codegen.py."""\n'
         yield "models/__init__.py", BANNER + '"""Generated models, one module per resource."""\n'
@@ -769,7 +802,7 @@ class Generator:
             "",
         ]
         names = []
-        for r in resources:
+        for r in [*resources, "webhooks"]:
             ms = sorted(self.models.get(r, {}))
             if not ms:
                 continue

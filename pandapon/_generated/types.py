@@ -146,6 +146,13 @@ from .models.taobao_refunds import (
     TaobaoRefundsRenderResult,
     TaobaoRefundsSubmitMessageRequest,
 )
+from .models.webhooks import (
+    AlibabaOrderPriceModifyBody,
+    AlibabaOrderPriceModifyNativeLogistics,
+    AlibabaOrderPriceModifyProductItem,
+    TaobaoOrderPriceModifyBody,
+    TaobaoOrderPriceModifySubOrder,
+)
 
 __all__ = [
     "AddressesAddOrUpdateRequest",
@@ -157,6 +164,9 @@ __all__ = [
     "AlibabaCartListResult",
     "AlibabaCartPreviewOrderAddressParam",
     "AlibabaCartPreviewOrderRequest",
+    "AlibabaOrderPriceModifyBody",
+    "AlibabaOrderPriceModifyNativeLogistics",
+    "AlibabaOrderPriceModifyProductItem",
     "AlibabaOrdersCancelRequest",
     "AlibabaOrdersConfirmReceiptRequest",
     "AlibabaOrdersConfirmReceiptResult",
@@ -223,6 +233,8 @@ __all__ = [
     "TaobaoCartAddRequest",
     "TaobaoCartCreateOrderOrderAddress",
     "TaobaoCartCreateOrderRequest",
+    "TaobaoOrderPriceModifyBody",
+    "TaobaoOrderPriceModifySubOrder",
     "TaobaoOrdersCreateOrderLine",
     "TaobaoOrdersCreateReceiver",
     "TaobaoOrdersCreateRequest",

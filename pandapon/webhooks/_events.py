@@ -1,0 +1,195 @@
+"""Typed push events: the wrapper parsed, the body decoded, unknown message types kept as generic events."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+
+from .._converter import CONVERTER
+from .._generated.webhooks import WEBHOOKS
+from ._errors import WebhookPayloadError
+
+__all__ = [
+    "Platform",
+    "PriceChangeEvent",
+    "RefundEvent",
+    "StatusChangeEvent",
+    "UnknownEvent",
+    "WebhookEvent",
+    "parse_event",
+]
+
+EventKind = Literal["price_change", "status_change", "refund", "unknown"]
+
+
+class Platform(enum.IntEnum):
+    """``messagePlatform``: 0 Taobao, 1 1688."""
+
+    TAOBAO = 0
+    ALIBABA = 1
+
+
+@attrs.frozen(kw_only=True)
+class WebhookEvent:
+    """One push from the platform.
+
+    Attributes:
+        message_type: ``messageType`` as sent (unknown values are kept).
+        platform: :class:`Platform`, or the raw value when it is not 0 or 1, or ``None`` when absent.
+        timestamp: the push time (``timestamp``, epoch milliseconds), when present and readable.
+        body: ``messageBody`` decoded (it may arrive as an object or as JSON text).
+        raw: the whole wrapper as received.
+        dedupe_key: a stable key for de-duplication (SHA-256 of the wrapper's type, body and timestamp).
+    """
+
+    kind: EventKind = "unknown"
+    message_type: str
+    platform: Platform | int | None
+    timestamp: datetime | None
+    body: dict[str, Any]
+    raw: dict[str, Any] = attrs.field(repr=False)
+    dedupe_key: str
+
+    @property
+    def order_id(self) -> str | None:
+        """The order id the push is about, when the body names one (``orderId``, ``salesOrderId``, ...)."""
+        for key in ("orderId", "salesOrderId", "purchaseOrderId", "order_id"):
+            value = self.body.get(key)
+            if value is not None:
+                return str(value)
+        base = self.body.get("baseInfo")
+        if isinstance(base, Mapping) and base.get("id") is not None:
+            return str(base["id"])
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class PriceChangeEvent(WebhookEvent):
+    """``*_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY`` (documented); ``order`` is the typed body when it parses."""
+
+    kind: EventKind = "price_change"
+    order: Any = None
+
+
+@attrs.frozen(kw_only=True)
+class StatusChangeEvent(WebhookEvent):
+    """An order status change (the constants are not published; matched by pattern, see :func:`classify`)."""
+
+    kind: EventKind = "status_change"
+
+    @property
+    def status(self) -> str | None:
+        for key in ("orderStatus", "status", "tradeStatus"):
+            value = self.body.get(key)
+            if value is not None:
+                return str(value)
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class RefundEvent(WebhookEvent):
+    """An after-sales refund push (``*REFUND*`` message types)."""
+
+    kind: EventKind = "refund"
+
+
+@attrs.frozen(kw_only=True)
+class UnknownEvent(WebhookEvent):
+    """A push whose message type the SDK does not know: nothing is dropped, everything is in ``raw``."""
+
+
+def classify(message_type: str) -> EventKind:
+    """Return the kind of a message type: documented constants first, then the known naming patterns."""
+    upper = message_type.upper()
+    if upper.endswith("PRICE_MODIFY"):
+        return "price_change"
+    if "REFUND" in upper:
+        return "refund"
+    if upper.startswith(("TAOBAO_ORDER_", "1688_ORDER_", "ORDER_")):
+        return "status_change"
+    return "unknown"
+
+
+_BODY_MODELS = {key: model for key, _, _, _, model in WEBHOOKS if model is not None and "*" not in key}
+
+
+def _timestamp(value: object) -> datetime | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    seconds = number / 1000 if number > 10**11 else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
+    """Parse a push into a typed event.
+
+    ``messageBody`` may be an object or JSON text. An unknown ``messageType`` gives an :class:`UnknownEvent`
+    (never an exception); a body that is not a JSON object wrapper raises :class:`WebhookPayloadError`.
+    """
+    if isinstance(payload, Mapping):
+        wrapper: Any = dict(payload)
+    else:
+        try:
+            wrapper = json.loads(payload, parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WebhookPayloadError(f"the push body is not JSON: {exc}") from None
+    if not isinstance(wrapper, dict):
+        raise WebhookPayloadError(
+            f"expected a JSON object with messageType and messageBody, got {type(wrapper).__name__}"
+        )
+    message_type = wrapper.get("messageType")
+    if not isinstance(message_type, str) or not message_type:
+        raise WebhookPayloadError(f"expected messageType to be a non-empty string, got {message_type!r}")
+    body_value = wrapper.get("messageBody")
+    body: Any = body_value
+    if isinstance(body_value, str):
+        try:
+            body = json.loads(body_value, parse_float=Decimal) if body_value.strip() else {}
+        except ValueError:
+            body = {"text": body_value}
+    elif body_value is None:
+        body = {}
+    if not isinstance(body, dict):
+        body = {"value": body}
+    platform_raw = wrapper.get("messagePlatform")
+    platform: Platform | int | None
+    try:
+        platform = Platform(int(platform_raw)) if platform_raw is not None else None
+    except (TypeError, ValueError):
+        platform = None
+    canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
+    common: dict[str, Any] = {
+        "message_type": message_type,
+        "platform": platform,
+        "timestamp": _timestamp(wrapper.get("timestamp")),
+        "body": body,
+        "raw": wrapper,
+        "dedupe_key": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+    }
+    kind = classify(message_type)
+    if kind == "price_change":
+        model = _BODY_MODELS.get(message_type)
+        order = None
+        if model is not None:
+            try:
+                order = CONVERTER.structure(body, model)
+            except Exception:  # a body that drifted from the docs stays reachable in .body
+                order = None
+        return PriceChangeEvent(order=order, **common)
+    if kind == "status_change":
+        return StatusChangeEvent(**common)
+    if kind == "refund":
+        return RefundEvent(**common)
+    return UnknownEvent(**common)
