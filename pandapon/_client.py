@@ -405,7 +405,7 @@ class AsyncPandaPon:
     @property
     def clock_offset(self) -> float:
         """Seconds the signer adds to the local clock to match the platform's."""
-        return float(getattr(self._core.signer, "clock_offset", 0.0))
+        return self._core.clock_offset
 
     def with_options(
         self,

@@ -6,6 +6,7 @@ Every endpoint coroutine, the ``request()`` escape hatch and the sync facade end
 from __future__ import annotations
 
 import contextvars
+import email.utils
 import json
 import logging
 import time
@@ -50,6 +51,9 @@ log = logging.getLogger("pandapon")
 RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
     "pandapon_raw_responses", default=None
 )
+
+#: How often (seconds) a successful response's Date header is compared with the local clock.
+SKEW_CHECK_INTERVAL = 60.0
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -98,6 +102,7 @@ class _Shared:
     def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
         self.transport = transport
         self.closed = False
+        self.next_skew_check = 0.0
 
     def get(self) -> httpx.AsyncBaseTransport:
         if self.closed:
@@ -245,8 +250,10 @@ class Core:
         cost = config.endpoint_costs.get(endpoint.operation_id, 1.0)
         deadline_at = None if config.deadline is None else anyio.current_time() + config.deadline
         attempt = 0
+        skew_retried = False
         while True:
             http_request = self._build(endpoint, wire, params)
+            offset_before = self.clock_offset
             if deadline_at is not None:
                 self._cut_timeout(http_request, deadline_at - anyio.current_time())
             started = time.perf_counter()
@@ -281,8 +288,21 @@ class Core:
                         self._key_hint,
                     )
                 raw = RAW_RESPONSES.get()
+                now = time.monotonic()
+                if now >= self._shared.next_skew_check:
+                    self._shared.next_skew_check = now + SKEW_CHECK_INTERVAL
+                    self._observe_clock(response)
                 try:
                     result = self._unwrap(endpoint, response)
+                except AuthenticationError:
+                    # A rejected timestamp: correct the clock from the server's Date header and retry once.
+                    self._observe_clock(response)
+                    if skew_retried or abs(self.clock_offset - offset_before) <= 2:
+                        raise
+                    skew_retried = True
+                    log.warning("the platform refused the request's credentials and its clock differs from ours by "
+                                "%.0fs; retrying once with the corrected timestamp", self.clock_offset)
+                    continue
                 except (RateLimitError, HTTPStatusError, APIError) as exc:
                     failure = exc
                     status = response.status_code
@@ -290,6 +310,9 @@ class Core:
                     if isinstance(exc, RateLimitError):
                         retry_after = exc.retry_after
                         status = 429
+                        pause = getattr(self.rate_limiter, "pause", None)
+                        if retry_after is not None and pause is not None:
+                            await pause(retry_after)
                     elif isinstance(exc, APIError):
                         transient = exc.code in config.transient_codes
                         if not transient:
@@ -329,6 +352,31 @@ class Core:
             )
             await anyio.sleep(decision.delay)
             attempt += 1
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the signer adds to the local clock (estimated from the server's ``Date`` header)."""
+        return float(getattr(self.signer, "clock_offset", 0.0))
+
+    def _observe_clock(self, response: httpx.Response) -> bool:
+        """Update the signers' clock offset from ``Date``; return whether it changed by more than 2 s."""
+        date = response.headers.get("date")
+        if date is None or not hasattr(self.signer, "clock_offset"):
+            return False
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return False
+        # Date has a one-second resolution: take the middle of the second, ignore differences under 2 s.
+        estimate = server + 0.5 - time.time()
+        offset = estimate if abs(estimate) > 2 else 0.0
+        changed = abs(offset - self.clock_offset) > 2
+        if changed:
+            for signer in (self.signer, self.query_signer):
+                if hasattr(signer, "clock_offset"):
+                    signer.clock_offset = offset
+            log.info("server clock differs from ours by %.1fs; signing with that offset", offset)
+        return changed
 
     def _cut_timeout(self, request: httpx.Request, remaining: float) -> None:
         remaining = max(0.001, remaining)

@@ -1,15 +1,21 @@
-"""Rate limiters: a one-method protocol and the default in-memory token bucket.
+"""Rate limiters: a one-method protocol, the in-memory token bucket and the Redis-backed limiter.
 
-The core calls ``await limiter.acquire(cost)`` once per attempt, before the request is signed and sent.
+The core calls ``await limiter.acquire(cost)`` once per attempt, before the request is signed and sent. A limiter
+may also offer ``async pause(seconds)``: the core calls it when the platform answers 429 with ``Retry-After``, so
+that every call sharing the limiter (every process, with Redis) waits together.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import math
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 
-__all__ = ["RateLimiter", "TokenBucket", "Unlimited"]
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["RateLimiter", "RedisRateLimiter", "TokenBucket", "Unlimited"]
 
 
 @runtime_checkable
@@ -55,6 +61,11 @@ class TokenBucket:
         self._tokens = burst
         self._updated: float | None = None
         self._lock: anyio.Lock | None = None
+        self._paused_until = 0.0
+
+    async def pause(self, seconds: float) -> None:
+        """Make every ``acquire`` wait at least ``seconds`` from now (the platform said Retry-After)."""
+        self._paused_until = max(self._paused_until, anyio.current_time() + seconds)
 
     def _refill(self, now: float) -> None:
         if self._updated is None:
@@ -71,13 +82,17 @@ class TokenBucket:
         self._refill(now)
         if self._lock is None:
             self._lock = anyio.Lock()
-        # Fast path: tokens available and nobody queued ahead of us.
-        if self._tokens >= cost and not self._lock.locked():
+        # Fast path: tokens available, not paused, and nobody queued ahead of us.
+        if self._tokens >= cost and not self._lock.locked() and now >= self._paused_until:
             self._tokens -= cost
             return
         async with self._lock:
             while True:
-                self._refill(anyio.current_time())
+                now = anyio.current_time()
+                if now < self._paused_until:
+                    await anyio.sleep(self._paused_until - now)
+                    continue
+                self._refill(now)
                 if self._tokens >= cost:
                     self._tokens -= cost
                     return
@@ -85,3 +100,78 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate!r}, burst={self.burst!r})"
+
+
+class RedisRateLimiter:
+    """A limiter shared by every process and machine using the same Redis key (``pip install 'pandapon[redis]'``).
+
+    One round trip per acquire: a Lua script (GCRA on Redis's own clock, so hosts need not agree on the time)
+    reserves the caller's slot and returns how long to wait for it, so callers are served in arrival order and the
+    achieved rate stays at the configured one. ``pause()`` pushes every slot past the pause, in every process.
+
+    Args:
+        redis: a ``redis.asyncio.Redis`` client.
+        rate: units per second, > 0.
+        burst: how many units may go at once after a quiet period (default ``max(1, rate)``).
+        key: the Redis key prefix; one limit per key (e.g. per access key).
+    """
+
+    _SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local pause = tonumber(ARGV[4])
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if pause > 0 then
+  paused = math.max(paused, now + pause)
+  redis.call('SET', KEYS[2], paused, 'PX', math.ceil(pause / 1000) + 1000)
+  return 0
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local start = math.max(tat, now, paused)
+local new_tat = start + interval * cost
+local allow_at = math.max(new_tat - interval * burst, paused)
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+if allow_at > now then return allow_at - now end
+return 0
+"""
+
+    def __init__(self, redis: Redis | Any, rate: float, burst: float | None = None, *, key: str = "pandapon:rate") -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be a positive number of calls per second, got {rate!r}")
+        burst = max(1.0, float(rate)) if burst is None else float(burst)
+        if burst < 1:
+            raise ValueError(f"burst must be at least 1, got {burst!r}")
+        self.redis = redis
+        self.rate = float(rate)
+        self.burst = burst
+        self.key = key
+        self._interval = 1_000_000 / self.rate
+        self._script: Any = None
+
+    async def _run(self, cost: float, pause_us: float) -> float:
+        if self._script is None:
+            self._script = self.redis.register_script(self._SCRIPT)
+        wait_us = await self._script(
+            keys=[self.key + ":tat", self.key + ":pause"],
+            args=[repr(self._interval), repr(self.burst), repr(cost), repr(pause_us)],
+        )
+        return float(wait_us) / 1_000_000
+
+    async def acquire(self, cost: float = 1) -> None:
+        """Reserve ``cost`` units and wait for the reserved slot."""
+        if cost > self.burst:
+            raise ValueError(f"cost {cost!r} exceeds the limiter's burst {self.burst!r}; it could never be acquired")
+        wait = await self._run(cost, 0)
+        if wait > 0:
+            await anyio.sleep(wait)
+
+    async def pause(self, seconds: float) -> None:
+        """Make every process sharing this key wait ``seconds`` before its next slot."""
+        if seconds > 0:
+            await self._run(0, math.ceil(seconds * 1_000_000))
+
+    def __repr__(self) -> str:
+        return f"RedisRateLimiter(rate={self.rate!r}, burst={self.burst!r}, key={self.key!r})"

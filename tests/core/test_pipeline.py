@@ -273,3 +273,47 @@ async def test_bad_path_is_rejected_before_sending() -> None:
         with pytest.raises(pandapon.InvalidInputError, match="path must start"):
             await c.request("GET", "open/x")
     assert rec.requests == []
+
+
+async def test_clock_skew_is_corrected_from_date_and_retried_once() -> None:
+    import email.utils
+    import time as _time
+
+    server_offset = 3600.0  # the server's clock is an hour ahead
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        date = email.utils.formatdate(_time.time() + server_offset, usegmt=True)
+        sent = int(request.headers["timestamp"])
+        if abs(sent - (_time.time() + server_offset)) > 600:
+            return httpx.Response(401, json=envelope(None, code=401, msg="timestamp expired"), headers={"date": date})
+        return httpx.Response(200, json=envelope("ok"), headers={"date": date})
+
+    rec = Recorder(handler)
+    async with client(rec) as c:
+        assert c.clock_offset == 0
+        assert await c.request("POST", "/open/order", json={}) == "ok"
+        assert abs(c.clock_offset - server_offset) < 3
+        assert await c.request("POST", "/open/order", json={}) == "ok"
+    assert len(rec.requests) == 3  # one refusal, one corrected retry, then right first time
+
+
+async def test_auth_failure_without_skew_is_not_retried() -> None:
+    import email.utils
+
+    rec = Recorder(httpx.Response(401, json=envelope(None, code=401), headers={"date": email.utils.formatdate(usegmt=True)}))
+    async with client(rec) as c:
+        with pytest.raises(AuthenticationError):
+            await c.request("GET", "/x")
+    assert len(rec.requests) == 1
+
+
+async def test_retry_after_pauses_the_shared_limiter() -> None:
+    bucket = pandapon.TokenBucket(rate=1000, burst=10)
+    rec = Recorder(httpx.Response(429, headers={"Retry-After": "0.2"}), ok(1))
+    async with client(rec, rate_limiter=bucket) as c:
+        import anyio
+
+        t0 = anyio.current_time()
+        assert await c.request("GET", "/x") == 1
+        await bucket.acquire()
+        assert anyio.current_time() - t0 >= 0.19
