@@ -25,7 +25,7 @@ from ._exceptions import (
     RateLimitError,
     ResponseValidationError,
 )
-from ._ratelimit import RateLimiter, TokenBucket, Unlimited
+from ._ratelimit import RateLimiter, RedisRateLimiter, TokenBucket, Unlimited
 from ._retry import RetryPolicy
 from ._signing import HeaderSigner, QuerySigner
 from ._sync import PandaPon
@@ -59,6 +59,7 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "RawResponse",
+    "RedisRateLimiter",
     "RequestModel",
     "ResponseValidationError",
     "RetryPolicy",
