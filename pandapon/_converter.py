@@ -27,7 +27,15 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._types import JSON
 
-__all__ = ["CONVERTER", "Model", "RequestModel", "StructureFailure", "make_converter", "structure_errors"]
+__all__ = [
+    "CONVERTER",
+    "Model",
+    "RequestModel",
+    "StructureFailure",
+    "make_converter",
+    "structure_errors",
+    "to_wire",
+]
 
 T = TypeVar("T")
 
@@ -219,6 +227,28 @@ def _wire_str(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+def to_wire(value: object) -> JSON:
+    """Return a model (or a list / mapping of them) as JSON with wire names, unknown fields merged back in."""
+    if isinstance(value, (Model, RequestModel)):
+        out: dict[str, JSON] = {}
+        for a in attrs.fields(type(value)):
+            if a.name == "extra":
+                continue
+            item = getattr(value, a.name)
+            if item is not None:
+                out[_wire_name(a)] = to_wire(item)
+        for key, item in value.extra.items():
+            out[key] = to_wire(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_wire(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): to_wire(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, bool, Decimal)):
+        return value
+    return str(value)
 
 
 def structure_errors(exc: BaseException, path: str) -> list[str]:

@@ -38,7 +38,7 @@ from ._exceptions import (
 )
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, decide, parse_retry_after
-from ._signing import _BaseSigner, mask_key
+from ._signing import HeaderSigner, _BaseSigner, mask_key
 from ._types import JSON
 
 __all__ = ["ClientConfig", "Core", "RAW_RESPONSES"]
@@ -56,6 +56,7 @@ RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars
 SKEW_CHECK_INTERVAL = 60.0
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_GET_HEADERS = {"accept": "application/json"}
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -172,7 +173,11 @@ class Core:
         return url
 
     def _build(
-        self, endpoint: Endpoint, wire: Mapping[str, object] | None, params: Mapping[str, object] | None
+        self,
+        endpoint: Endpoint,
+        wire: Mapping[str, object] | None,
+        params: Mapping[str, object] | None,
+        presign: HeaderSigner | None = None,
     ) -> httpx.Request:
         path = self.config.path_overrides.get(endpoint.operation_id, endpoint.path)
         query: dict[str, str] = {}
@@ -192,18 +197,23 @@ class Core:
         url = self._url(path)
         if query:
             url = url.copy_merge_params(query)
-        headers = _JSON_HEADERS if content is not None else {"accept": "application/json"}
+        headers = _JSON_HEADERS if content is not None else _GET_HEADERS
         if self.http_client is not None:
             return self.http_client.build_request(endpoint.method, url, content=content, headers=headers)
+        if presign is not None:
+            # The default signer's headers go in at construction: cheaper than setting them one by one later.
+            headers = {**headers, **presign.headers()}
         return httpx.Request(
             endpoint.method, url, content=content, headers=headers, extensions={"timeout": self._timeout_ext}
         )
 
     # ------------------------------------------------------------------ sending
 
-    async def _send_once(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+    async def _send_once(self, request: httpx.Request, auth: httpx.Auth, *, presigned: bool = False) -> httpx.Response:
         if self.http_client is not None:
             return await self.http_client.send(request, auth=auth)
+        if presigned:
+            return await self._transport_send(request)
         if isinstance(auth, _BaseSigner):
             auth.sign(request)
             return await self._transport_send(request)
@@ -248,23 +258,28 @@ class Core:
         config = self.config
         auth = self.query_signer if endpoint.auth == "query-sign" else self.signer
         cost = config.endpoint_costs.get(endpoint.operation_id, 1.0)
-        deadline_at = None if config.deadline is None else anyio.current_time() + config.deadline
+        deadline_at = None if config.deadline is None else time.monotonic() + config.deadline
+        presign = auth if type(auth) is HeaderSigner and self.http_client is None else None
         attempt = 0
         skew_retried = False
         while True:
-            http_request = self._build(endpoint, wire, params)
             offset_before = self.clock_offset
+            http_request = self._build(endpoint, wire, params, presign)
             if deadline_at is not None:
-                self._cut_timeout(http_request, deadline_at - anyio.current_time())
+                self._cut_timeout(http_request, deadline_at - time.monotonic())
             started = time.perf_counter()
             failure: PandaPonError
             status: int | None = None
             retry_after: float | None = None
             transient = False
             try:
-                with anyio.fail_after(None if deadline_at is None else max(0.0, deadline_at - anyio.current_time())):
+                if deadline_at is None:
                     await self.rate_limiter.acquire(cost)
-                    response = await self._send_once(http_request, auth)
+                    response = await self._send_once(http_request, auth, presigned=presign is not None)
+                else:
+                    with anyio.fail_after(max(0.0, deadline_at - time.monotonic())):
+                        await self.rate_limiter.acquire(cost)
+                        response = await self._send_once(http_request, auth, presigned=presign is not None)
             except httpx.TransportError as exc:
                 failure = self._connection_error(http_request, exc)
                 request_sent = not isinstance(exc, _NOT_SENT)
@@ -331,7 +346,7 @@ class Core:
                 transient_code=transient,
                 policy=config.retry_policy,
             )
-            if decision.retry and deadline_at is not None and anyio.current_time() + decision.delay >= deadline_at:
+            if decision.retry and deadline_at is not None and time.monotonic() + decision.delay >= deadline_at:
                 decision = attrs.evolve(decision, retry=False, reason="the deadline leaves no time for a retry")
             if not decision.retry:
                 if (

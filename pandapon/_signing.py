@@ -23,11 +23,13 @@ import httpx
 __all__ = ["HeaderSigner", "QuerySigner", "mask_key", "random_nonce"]
 
 _ALPHABET = string.ascii_letters + string.digits
+# Maps every byte to an alphanumeric (256 = 4 x 62 + 8: a slight bias, still ~5.9 bits per character).
+_BYTE_TO_ALNUM = bytes((_ALPHABET * 5)[:256], "ascii")
 
 
 def random_nonce() -> str:
-    """Return 32 random alphanumerics from :mod:`secrets`."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    """Return 32 random alphanumerics from :mod:`secrets` (one ``urandom`` call; ~190 bits)."""
+    return secrets.token_bytes(32).translate(_BYTE_TO_ALNUM).decode("ascii")
 
 
 def mask_key(access_key: str) -> str:
@@ -106,16 +108,21 @@ class HeaderSigner(_BaseSigner):
         super().__init__(access_key, access_secret, timestamp_unit=timestamp_unit, clock=clock, nonce=nonce)
         self.user_id = user_id
 
-    def sign(self, request: httpx.Request) -> None:
-        """Set the system headers on ``request`` with a fresh timestamp and nonce."""
+    def headers(self) -> dict[str, str]:
+        """Return the five system headers with a fresh timestamp and nonce."""
         timestamp = self.timestamp()
         nonce = self.nonce()
-        headers = request.headers
-        headers["access-key"] = self.access_key
-        headers["timestamp"] = timestamp
-        headers["nonce-str"] = nonce
-        headers["user-id"] = self.user_id
-        headers["signature"] = self.signature(timestamp, nonce)
+        return {
+            "access-key": self.access_key,
+            "timestamp": timestamp,
+            "nonce-str": nonce,
+            "user-id": self.user_id,
+            "signature": self.signature(timestamp, nonce),
+        }
+
+    def sign(self, request: httpx.Request) -> None:
+        """Set the system headers on ``request`` with a fresh timestamp and nonce."""
+        request.headers.update(self.headers())
 
 
 class QuerySigner(_BaseSigner):
