@@ -119,15 +119,15 @@ def open_fds() -> int:
 
 @contextlib.contextmanager
 def fixed_server() -> Iterator[str]:
-    """A separate process answering every request with one success envelope (tests/_fixed_server.py)."""
+    """A separate process answering every request with one success envelope (benchmarks/_server.py)."""
     import subprocess
     import sys
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    script = os.path.join(os.path.dirname(__file__), "_fixed_server.py")
-    proc = subprocess.Popen([sys.executable, script, str(port)], stdout=subprocess.PIPE)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks._server", str(port)], stdout=subprocess.PIPE, cwd=root)
     try:
         assert proc.stdout is not None
         proc.stdout.readline()
