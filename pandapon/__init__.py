@@ -6,8 +6,11 @@ synchronous code. Errors all derive from :class:`PandaPonError`.
 
 from __future__ import annotations
 
+import importlib
+import typing as _typing
+
 from ._client import AsyncPandaPon, RawResponse
-from ._converter import CONVERTER, Model, RequestModel, make_converter
+from ._model import Model, RequestModel
 from ._endpoint import Endpoint, Pagination
 from ._exceptions import (
     APIConnectionError,
@@ -28,9 +31,28 @@ from ._exceptions import (
 from ._ratelimit import RateLimiter, RedisRateLimiter, TokenBucket, Unlimited
 from ._retry import RetryPolicy
 from ._signing import HeaderSigner, QuerySigner
-from ._sync import PandaPon
 from ._types import JSON, NOT_GIVEN, NotGiven
 from ._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._converter import CONVERTER, make_converter
+    from ._sync import PandaPon
+
+# Imported on first use, so that `import pandapon` does not pay for cattrs or the portal machinery.
+_LAZY = {"CONVERTER": "_converter", "make_converter": "_converter", "PandaPon": "_sync"}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pandapon' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"pandapon.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "APIConnectionError",

@@ -25,6 +25,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._model import Model, RequestModel
 from ._types import JSON
 
 __all__ = [
@@ -38,24 +39,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-@attrs.frozen(kw_only=True)
-class Model:
-    """Base of every response model: frozen, and ``extra`` keeps unknown wire keys (by their wire names)."""
-
-    extra: dict[str, JSON] = attrs.field(factory=dict, repr=False, eq=False)
-
-
-@attrs.define(kw_only=True)
-class RequestModel:
-    """Base of every request model: mutable builders, unstructured to wire names with unset fields left out.
-
-    ``extra`` holds wire fields the model does not know (by their wire names); they are sent as given, so a field
-    the docs left out can be added without a release.
-    """
-
-    extra: dict[str, object] = attrs.field(factory=dict, repr=False)
 
 
 class StructureFailure(ValueError):

@@ -6,20 +6,18 @@ Every endpoint coroutine, the ``request()`` escape hatch and the sync facade end
 from __future__ import annotations
 
 import contextvars
-import email.utils
 import json
 import logging
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
-import cattrs
 import httpx
 
-from ._converter import CONVERTER, RequestModel, structure_errors
+from ._model import RequestModel
 from ._endpoint import Endpoint
 from ._exceptions import (
     APIConnectionError,
@@ -40,6 +38,9 @@ from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, decide, parse_retry_after
 from ._signing import HeaderSigner, _BaseSigner, mask_key
 from ._types import JSON
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = ["ClientConfig", "Core", "RAW_RESPONSES"]
 
@@ -85,6 +86,8 @@ def _default(value: object) -> object:
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
     if attrs.has(type(value)):
+        from ._converter import CONVERTER
+
         return CONVERTER.unstructure(value)
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
@@ -132,7 +135,7 @@ class Core:
         rate_limiter: RateLimiter,
         http_client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
-        converter: cattrs.Converter = CONVERTER,
+        converter: cattrs.Converter | None = None,
     ) -> None:
         self.config = config
         self.signer = signer
@@ -140,7 +143,7 @@ class Core:
         self.rate_limiter = rate_limiter
         self.http_client = http_client
         self._shared = _Shared(transport)
-        self.converter = converter
+        self._converter = converter
         self._urls: dict[str, httpx.URL] = {}
         self._timeout_ext = config.timeout.as_dict()
         self._key_hint = mask_key(getattr(signer, "access_key", ""))
@@ -154,11 +157,20 @@ class Core:
             rate_limiter=self.rate_limiter,
             http_client=self.http_client,
             transport=None,
-            converter=self.converter,
+            converter=self._converter,
         )
         twin._shared = self._shared
         twin._urls = self._urls
         return twin
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The converter (cattrs is imported on first use, keeping ``import pandapon`` light)."""
+        if self._converter is None:
+            from ._converter import CONVERTER
+
+            self._converter = CONVERTER
+        return self._converter
 
     async def aclose(self) -> None:
         """Close the connection pool this core (and its twins) send through, if the SDK created it."""
@@ -378,6 +390,8 @@ class Core:
         date = response.headers.get("date")
         if date is None or not hasattr(self.signer, "clock_offset"):
             return False
+        import email.utils
+
         try:
             server = email.utils.parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError):
@@ -493,6 +507,8 @@ class Core:
         try:
             return self.converter.structure(data, target)
         except Exception as exc:  # cattrs raises grouped errors; map every one to a typed message
+            from ._converter import structure_errors
+
             errors = structure_errors(exc, "$.data")
             raise ResponseValidationError(
                 f"{where}: the response does not fit {getattr(target, '__name__', target)}: "

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ._converter import RequestModel
+from ._model import RequestModel
 from ._exceptions import InvalidInputError
 
 if TYPE_CHECKING:

@@ -5,7 +5,6 @@ The core's loop asks :func:`decide` after every failed attempt. Nothing here sle
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +48,8 @@ def parse_retry_after(headers: Mapping[str, str], now: Callable[[], float] = tim
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):

@@ -39,8 +39,10 @@ def test_exported_members() -> None:
 
     exported = {
         name
-        for name, value in vars(pandapon).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+        for name in dir(pandapon)
+        if not name.startswith("_")
+        and not isinstance(getattr(pandapon, name), types.ModuleType)
+        and name != "annotations"
     }
     assert set(pandapon.__all__) == {"__version__"} | exported
     assert pandapon.__all__ == sorted(pandapon.__all__)
@@ -50,3 +52,12 @@ def test_import_is_lazy() -> None:
     code = "import sys, pandapon; print(any(m.startswith('pandapon._generated') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_import_does_not_load_cattrs_or_the_portal() -> None:
+    code = (
+        "import sys, pandapon; c = pandapon.AsyncPandaPon('k', 's', 'u'); "
+        "print(sorted(m for m in ('cattrs', 'anyio.from_thread', 'email.utils') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -381,7 +381,7 @@ class Generator:
             "",
             "import attrs",
             "",
-            "from ..._converter import Model, RequestModel",
+            "from ..._model import Model, RequestModel",
             "from ..._types import JSON  # noqa: F401",
             "from ..._validate import expect",
             "",

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import attrs
 
-from ..._converter import Model, RequestModel
+from ..._model import Model, RequestModel
 from ..._types import JSON  # noqa: F401
 from ..._validate import expect
 

@@ -1,0 +1,27 @@
+"""The model base classes (attrs only: importing them does not import cattrs)."""
+
+from __future__ import annotations
+
+import attrs
+
+from ._types import JSON
+
+__all__ = ["Model", "RequestModel"]
+
+
+@attrs.frozen(kw_only=True)
+class Model:
+    """Base of every response model: frozen, and ``extra`` keeps unknown wire keys (by their wire names)."""
+
+    extra: dict[str, JSON] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.define(kw_only=True)
+class RequestModel:
+    """Base of every request model: mutable builders, unstructured to wire names with unset fields left out.
+
+    ``extra`` holds wire fields the model does not know (by their wire names); they are sent as given, so a field
+    the docs left out can be added without a release.
+    """
+
+    extra: dict[str, object] = attrs.field(factory=dict, repr=False)
