@@ -77,6 +77,15 @@ class State:
         self.freight_bookings: dict[str, dict[str, object]] = {}
         self.domestic_logistics: dict[str, dict[str, object]] = {}
         self.vouchers: list[dict[str, object]] = []
+        self.addresses[1] = {
+            "id": 1,
+            "name": "a测试aa",
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "余杭区",
+            "address": "测试地址",
+            "phone": "15068763421",
+        }
         self._used: set[str] = set()
         self._counters: dict[str, int] = {}
 
