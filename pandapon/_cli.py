@@ -108,8 +108,11 @@ def _call(args: argparse.Namespace) -> int:
         raise UsageError(f"--json is not valid JSON: {exc}") from None
     if not isinstance(arguments, dict):
         raise UsageError(f"--json must be a JSON object of arguments, got {type(arguments).__name__}")
+    from ._generated.operations import OPERATIONS
     from ._sync import PandaPon
 
+    if args.operation not in OPERATIONS:
+        _resolve(None, args.operation)  # raises a UsageError with suggestions
     fake = None
     if args.fake:
         from .testing import FakePandaPon

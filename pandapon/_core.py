@@ -261,6 +261,61 @@ class Core:
         Raises:
             PandaPonError: a subclass for every failure (see :mod:`pandapon._exceptions`).
         """
+        if endpoint.reconcile is None:
+            return await self._call(endpoint, request, params)
+        try:
+            return await self._call(endpoint, request, params)
+        except OutcomeUnknownError as exc:
+            found = await self._reconcile(endpoint, exc)
+            if found is None:
+                raise
+            return found
+
+    async def _reconcile(self, endpoint: Endpoint, error: OutcomeUnknownError) -> Any:
+        """Look up the result of a write whose outcome is unknown by its natural key; ``None`` when not found."""
+        rec = endpoint.reconcile
+        assert rec is not None
+        value = (error.body or {}).get(rec.key)
+        if value is None or value == "":
+            return None
+        lookup = Endpoint(
+            operation_id=rec.operation_id,
+            method=rec.method,
+            path=rec.path,
+            location=rec.location,
+            result=JSON,
+            idempotent=True,
+        )
+        try:
+            data = await self._call(lookup, {rec.param: value}, None)
+        except PandaPonError as exc:
+            log.warning("could not reconcile %s by %s=%r: %s", endpoint.operation_id, rec.key, value, exc)
+            error.reconciliation = f"Looking it up by {rec.key}={value!r} with {rec.operation_id} failed: {exc}"
+            return None
+        rows: object = data
+        for key in rec.items_path:
+            rows = rows.get(key) if isinstance(rows, dict) else None
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and str(row.get(rec.key)) == str(value):
+                log.warning(
+                    "%s: the outcome was unknown (%s); found the result by %s=%r, not creating it again",
+                    endpoint.operation_id,
+                    type(error.cause).__name__,
+                    rec.key,
+                    value,
+                )
+                return row
+        error.reconciliation = (
+            f"Looked it up by {rec.key}={value!r} with {rec.operation_id}: not found (it may still appear)."
+        )
+        return None
+
+    async def _call(
+        self,
+        endpoint: Endpoint,
+        request: RequestModel | Mapping[str, object] | None,
+        params: Mapping[str, object] | None,
+    ) -> Any:
         if self._shared.closed:
             raise ClientClosedError("the client is closed; create a new one")
         if isinstance(request, RequestModel):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
-__all__ = ["Endpoint", "Pagination"]
+__all__ = ["Endpoint", "Pagination", "Reconcile"]
 
 
 @attrs.frozen
@@ -21,6 +21,26 @@ class Pagination:
     #: Wire name of the total-pages field, when the response has one.
     total_pages_field: str | None = None
     current_page_field: str | None = None
+
+
+@attrs.frozen
+class Reconcile:
+    """How to find the result of a write whose outcome is unknown, by a key the caller chose.
+
+    Attributes:
+        key: the wire field of the write's body that identifies it (e.g. ``sellerOrderNumber``).
+        operation_id, method, path, location: the lookup endpoint (an idempotent read).
+        param: the lookup's parameter that takes the key.
+        items_path: keys from the lookup's ``data`` to its list of rows; a row whose ``key`` equals the value matches.
+    """
+
+    key: str
+    operation_id: str
+    method: str
+    path: str
+    location: Literal["body", "query"]
+    param: str
+    items_path: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -50,3 +70,4 @@ class Endpoint:
     confidence: Literal["documented", "corroborated", "inferred"] = "documented"
     pagination: Pagination | None = None
     path_params: tuple[str, ...] = ()
+    reconcile: Reconcile | None = None

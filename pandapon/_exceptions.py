@@ -112,6 +112,7 @@ class OutcomeUnknownError(PandaPonError):
         method, url: what was requested.
         body: the JSON body that was sent (``None`` for query requests).
         cause: the underlying :class:`APIConnectionError` or :class:`HTTPStatusError` (also ``__cause__``).
+        reconciliation: what the SDK's automatic look-up found out, for endpoints that have one.
     """
 
     def __init__(
@@ -130,6 +131,11 @@ class OutcomeUnknownError(PandaPonError):
         self.url = url
         self.body = body
         self.cause = cause
+        self.reconciliation: str | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} {self.reconciliation}" if self.reconciliation else text
 
 
 class APIResponseError(PandaPonError):

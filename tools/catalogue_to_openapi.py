@@ -71,6 +71,7 @@ OVERRIDE_KEYS = (
     "inferred_from",
     "money",
     "same_schema_as",
+    "reconcile",
     "ids",
 )
 PAGINATION_KEYS = (
@@ -820,6 +821,8 @@ def build_operation(
     op["x-pandapon-param-order"] = order
     op["x-pandapon-positional"] = positional
     op["x-pandapon-other-examples"] = list(entry["other_examples"])
+    # How to look up the result of a write whose outcome is unknown, by a key the caller chose (our addition).
+    op["x-pandapon-reconcile"] = ov.get("reconcile")
     return op
 
 

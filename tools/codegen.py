@@ -501,6 +501,12 @@ class Generator:
         )
         if op.get("x-pandapon-auth") == "query-sign":
             body.append("Signed with the query ``timestamp`` + ``sign`` scheme (``query_signer``).")
+        rec = op.get("x-pandapon-reconcile")
+        if rec:
+            body.append(
+                f"Reconciled: when the outcome is unknown and ``{rec['key']}`` was given, the SDK looks the result up "
+                f"with ``{rec['lookup']}`` and returns it instead of raising (or creating twice)."
+            )
         sources = op.get("x-pandapon-sources") or []
         if sources:
             body.append("Docs: " + ", ".join(str(s) for s in sources[:3]))
@@ -579,7 +585,7 @@ class Generator:
             "from decimal import Decimal  # noqa: F401",
             "",
             "from ..._core import Core",
-            "from ..._endpoint import Endpoint, Pagination  # noqa: F401",
+            "from ..._endpoint import Endpoint, Pagination, Reconcile  # noqa: F401",
             "from ..._pagination import iterate_items  # noqa: F401",
             "from ..._sync import SyncResource",
             "from ..._types import JSON  # noqa: F401",
@@ -676,6 +682,14 @@ class Generator:
             args.append("pagination=Pagination(" + ", ".join(pag_args) + ")")
         if path_params:
             args.append(f"path_params={path_params!r}")
+        rec = op.get("x-pandapon-reconcile")
+        if rec:
+            lookup = next(x for x in self.operations if x.op_id == rec["lookup"])
+            args.append(
+                f'reconcile=Reconcile(key="{rec["key"]}", operation_id="{lookup.op_id}", method="{lookup.http_method}", '
+                f'path="{lookup.path}", location="{lookup.location}", param="{rec["lookup_param"]}", '
+                f"items_path={tuple(rec.get('items_path') or ())!r})"
+            )
         body = ",\n    ".join(args)
         return f"_{o.method_name.upper()} = Endpoint(\n    {body},\n)"
 

@@ -317,3 +317,43 @@ async def test_retry_after_pauses_the_shared_limiter() -> None:
         assert await c.request("GET", "/x") == 1
         await bucket.acquire()
         assert anyio.current_time() - t0 >= 0.19
+
+
+async def test_unknown_outcome_of_create_is_reconciled_by_seller_order_number() -> None:
+    from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
+
+    created = {"orderId": "1099999999999999999", "sellerOrderNumber": "SHOP-1", "status": "WAIT_BUYER_P"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/open/order":
+            raise httpx.ReadTimeout("the platform created it, but the answer was lost")
+        assert request.url.params["sellerOrderNumber"] == "SHOP-1"
+        return ok({"pageNo": 1, "pageSize": 20, "data": [created]})
+
+    rec = Recorder(handler)
+    line = TaobaoOrdersCreateOrderLine(item_id="1", sku_id="2", quantity="1", price="5")
+    async with client(rec) as c:
+        result = await c.taobao.orders.create([line], 5, TaobaoOrdersCreateReceiver(name="n"), seller_order_number="SHOP-1")
+    assert result == created
+    assert [r.url.path for r in rec.requests] == ["/open/order", "/open/order/page"]
+
+
+async def test_unknown_outcome_without_a_match_still_raises_with_a_note() -> None:
+    from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/open/order":
+            return httpx.Response(502)
+        return ok({"pageNo": 1, "pageSize": 20, "data": []})
+
+    rec = Recorder(handler)
+    line = TaobaoOrdersCreateOrderLine(item_id="1", sku_id="2", quantity="1", price="5")
+    async with client(rec) as c:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await c.taobao.orders.create([line], 5, TaobaoOrdersCreateReceiver(name="n"), seller_order_number="S-2")
+        assert "not found" in (info.value.reconciliation or "")
+        assert "not found" in str(info.value)
+        # without the natural key there is nothing to look up
+        with pytest.raises(OutcomeUnknownError):
+            await c.taobao.orders.create([line], 5, TaobaoOrdersCreateReceiver(name="n"))
+    assert [r.url.path for r in rec.requests] == ["/open/order", "/open/order/page", "/open/order"]

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401
 from decimal import Decimal  # noqa: F401
 
 from ..._core import Core
-from ..._endpoint import Endpoint, Pagination  # noqa: F401
+from ..._endpoint import Endpoint, Pagination, Reconcile  # noqa: F401
 from ..._pagination import iterate_items  # noqa: F401
 from ..._sync import SyncResource
 from ..._types import JSON  # noqa: F401

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401
 from decimal import Decimal  # noqa: F401
 
 from ..._core import Core
-from ..._endpoint import Endpoint, Pagination  # noqa: F401
+from ..._endpoint import Endpoint, Pagination, Reconcile  # noqa: F401
 from ..._pagination import iterate_items  # noqa: F401
 from ..._sync import SyncResource
 from ..._types import JSON  # noqa: F401
@@ -37,6 +37,7 @@ _CREATE = Endpoint(
     auth="headers",
     envelope="standard",
     confidence="documented",
+    reconcile=Reconcile(key="sellerOrderNumber", operation_id="taobao.orders.list", method="GET", path="/open/order/page", location="query", param="sellerOrderNumber", items_path=('data',)),
 )
 _LIST = Endpoint(
     operation_id="taobao.orders.list",
@@ -147,6 +148,8 @@ class AsyncTaobaoOrders:
         ``POST /open/order`` — Documented: path and fields were seen on a PandaPon v1 page.
         Not idempotent: retried only when the request provably never left; otherwise an ambiguous failure raises
         ``OutcomeUnknownError``.
+        Reconciled: when the outcome is unknown and ``sellerOrderNumber`` was given, the SDK looks the result up
+        with ``taobao.orders.list`` and returns it instead of raising (or creating twice).
         Docs: https://doc-en.pandapon.com/api-263477610, https://doc-vnm.pandapon.com/api-250496533
 
         Args:
@@ -324,6 +327,8 @@ class TaobaoOrders(SyncResource[AsyncTaobaoOrders]):
         ``POST /open/order`` — Documented: path and fields were seen on a PandaPon v1 page.
         Not idempotent: retried only when the request provably never left; otherwise an ambiguous failure raises
         ``OutcomeUnknownError``.
+        Reconciled: when the outcome is unknown and ``sellerOrderNumber`` was given, the SDK looks the result up
+        with ``taobao.orders.list`` and returns it instead of raising (or creating twice).
         Docs: https://doc-en.pandapon.com/api-263477610, https://doc-vnm.pandapon.com/api-250496533
 
         Args:
