@@ -66,7 +66,9 @@ def _default(value: object) -> object:
 
 def _build(annotation: Any, value: Any, where: str) -> Any:
     """Turn decoded JSON into what a parameter annotation wants (request models from objects)."""
-    options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, _UnionType) else (annotation,)
+    options = (
+        typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, _UnionType) else (annotation,)
+    )
     if isinstance(value, dict):
         for option in options:
             if isinstance(option, type) and issubclass(option, RequestModel):
@@ -74,7 +76,9 @@ def _build(annotation: Any, value: Any, where: str) -> Any:
                 names = {a.name for a in __import__("attrs").fields(option)}
                 unknown = sorted(set(value) - names)
                 if unknown:
-                    raise UsageError(f"{where}: unknown field(s) {unknown}; expected some of {sorted(names - {'extra'})}")
+                    raise UsageError(
+                        f"{where}: unknown field(s) {unknown}; expected some of {sorted(names - {'extra'})}"
+                    )
                 return option(**{k: _build(hints[k], v, f"{where}.{k}") for k, v in value.items()})
     if isinstance(value, list):
         for option in options:

@@ -9,6 +9,9 @@ __all__ = ["setup_logging"]
 
 _done = False
 
+# A library never prints through logging's last-resort handler: without configuration, records go nowhere.
+logging.getLogger("pandapon").addHandler(logging.NullHandler())
+
 
 def setup_logging() -> None:
     """Honour ``PANDAPON_LOG`` once per process; without it the logger is left to the application."""

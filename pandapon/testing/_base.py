@@ -174,11 +174,11 @@ class Params:
         if value is None or value == "":
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(key, "a decimal number such as \"12.50\"", value)
+            raise self.fail(key, 'a decimal number such as "12.50"', value)
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
-            raise self.fail(key, "a decimal number such as \"12.50\"", value) from None
+            raise self.fail(key, 'a decimal number such as "12.50"', value) from None
         if not number.is_finite() or (minimum is not None and number < minimum):
             raise self.fail(key, f"a decimal number >= {minimum}", value)
         return number
@@ -264,7 +264,9 @@ class Params:
         try:
             decoded = json.loads(value)
         except ValueError as exc:
-            raise bad(f"param '{self.name(key)}': expected JSON text of an {expected}, got invalid JSON ({exc})") from None
+            raise bad(
+                f"param '{self.name(key)}': expected JSON text of an {expected}, got invalid JSON ({exc})"
+            ) from None
         wanted = list if expected == "array" else dict
         if not isinstance(decoded, wanted):
             raise bad(f"param '{self.name(key)}': expected JSON text of an {expected}, got JSON {kind(decoded)}")

@@ -352,7 +352,7 @@ class _Unique:
 
     def hex32(self) -> str:
         while True:
-            value = "%032x" % self.rng.getrandbits(128)
+            value = f"{self.rng.getrandbits(128):032x}"
             if value not in self.seen:
                 self.seen.add(value)
                 return value
@@ -417,7 +417,7 @@ def build_catalogue(rng: random.Random) -> Catalogue:
         for index, (company, nick) in enumerate(_SELLERS)
     ]
     offers: list[Offer] = []
-    for index, (subject, subject_trans, category_id, category_name) in enumerate(_ALIBABA):
+    for index, (subject, subject_trans, offer_category_id, offer_category) in enumerate(_ALIBABA):
         offer_id = int(ids.digits(12, "7"))
         base_price = Decimal(rng.randrange(350, 6000)) / 100
         specs: list[Spec] = []
@@ -440,8 +440,8 @@ def build_catalogue(rng: random.Random) -> Catalogue:
                 offer_id=offer_id,
                 subject=subject,
                 subject_trans=subject_trans,
-                category_id=category_id,
-                category_name=category_name,
+                category_id=offer_category_id,
+                category_name=offer_category,
                 seller=sellers[index % len(sellers)],
                 image_url=f"https://cbu01.alicdn.com/img/ibank/O1CN01fake{offer_id}_!!0-0-cib.jpg",
                 price=base_price,

@@ -216,7 +216,11 @@ def taobao_refund_aggregate(r: TaobaoRefund) -> dict[str, object]:
                 "logisticsCompanyName": r.logistics_company_name,
             },
             "logisticsNo": r.logistics_no,
-            "receiverAddress": {"detailAddress": "浙江省杭州市余杭区仓前街道1号", "phone": "18123594991", "receiver": "售后部"},
+            "receiverAddress": {
+                "detailAddress": "浙江省杭州市余杭区仓前街道1号",
+                "phone": "18123594991",
+                "receiver": "售后部",
+            },
             "returnGoodsDesc": "请勿发到付",
             "sellerAgreeReturnDescribe": "同意退货" if r.status in (20, 30, 100) else None,
         },
@@ -270,7 +274,13 @@ def offer_detail(o: Offer) -> dict[str, object]:
         "detailVideo": None,
         "productImage": {"images": [o.image_url], "whiteImage": None},
         "productAttribute": [
-            {"attributeId": "2176", "attributeName": "品牌", "value": "其他", "attributeNameTrans": "brand", "valueTrans": "other"}
+            {
+                "attributeId": "2176",
+                "attributeName": "品牌",
+                "value": "其他",
+                "attributeNameTrans": "brand",
+                "valueTrans": "other",
+            }
         ],
         "productSkuInfos": [
             {

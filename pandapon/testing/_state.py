@@ -311,7 +311,9 @@ class State:
             self.push_alibaba_status(order, now)
 
     def _add_alibaba_step(self, order: AlibabaOrder, now: float) -> None:
-        order.logistics_steps.append({"acceptTime": wire.time_1688(now), "remark": _ALIBABA_TRACE[len(order.logistics_steps)]})
+        order.logistics_steps.append(
+            {"acceptTime": wire.time_1688(now), "remark": _ALIBABA_TRACE[len(order.logistics_steps)]}
+        )
 
     def confirm_alibaba_receipt(self, order: AlibabaOrder, now: float) -> None:
         order.status = "confirm_goods"
@@ -378,7 +380,10 @@ class State:
         if alibaba is None:
             raise KeyError(f"no refund {refund_id!r}")
         steps = {
-            "waitselleragree": ("refundsuccess" if alibaba.dispute_request == "refund" else "waitbuyersend", "SELLER_AGREE_REFUND"),
+            "waitselleragree": (
+                "refundsuccess" if alibaba.dispute_request == "refund" else "waitbuyersend",
+                "SELLER_AGREE_REFUND",
+            ),
             "waitbuyersend": ("waitsellerreceive", "BUYER_SEND_GOODS"),
             "waitsellerreceive": ("refundsuccess", "SELLER_RECEIVE_GOODS"),
         }

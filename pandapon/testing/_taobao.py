@@ -36,8 +36,10 @@ def page(rows: Sequence[object], page_no: int, page_size: int) -> dict[str, obje
 
 def _paging(p: Params, *, max_size: int = 100, size_required: bool = False) -> tuple[int, int]:
     page_no = p.integer_or("pageNo", 1, minimum=1)
-    size = p.integer("pageSize", minimum=1, maximum=max_size) if size_required else p.integer_or(
-        "pageSize", 20, minimum=1, maximum=max_size
+    size = (
+        p.integer("pageSize", minimum=1, maximum=max_size)
+        if size_required
+        else p.integer_or("pageSize", 20, minimum=1, maximum=max_size)
     )
     return page_no, size
 
@@ -93,12 +95,19 @@ def batch_check(ctx: Context) -> object:
         if product is None or product.mp_id is None:
             missing.append(item_id)
             reasons.append(
-                {"itemId": item_id, "reason": "item not found" if product is None else "item is not a distribution product"}
+                {
+                    "itemId": item_id,
+                    "reason": "item not found" if product is None else "item is not a distribution product",
+                }
             )
             continue
         skus = [s for s in product.skus if not sku_ids or s.sku_id in sku_ids]
         found.append(
-            {"itemId": item_id, "mpId": product.mp_id, "skuList": [{"skuId": s.sku_id, "mpSkuId": s.mp_sku_id} for s in skus]}
+            {
+                "itemId": item_id,
+                "mpId": product.mp_id,
+                "skuList": [{"skuId": s.sku_id, "mpSkuId": s.mp_sku_id} for s in skus],
+            }
         )
     return {"mpProducts": found, "noMpProductItemIds": missing, "noMpReasonList": reasons}
 
@@ -112,7 +121,12 @@ def product_get(ctx: Context) -> object:
 def product_source_get(ctx: Context) -> object:
     p = ctx.params
     product = ctx.state.product(p.text("itemId"))
-    return {"itemId": int(product.item_id), "title": product.title, "description": product.description, "language": p.text_or_none("language") or "zh"}
+    return {
+        "itemId": int(product.item_id),
+        "title": product.title,
+        "description": product.description,
+        "language": p.text_or_none("language") or "zh",
+    }
 
 
 @route("POST", "/open/product/source/get")
@@ -156,7 +170,9 @@ def _new_order(
             raise not_found(f"orderLineList[{index}].skuId", sku_id)
         wanted[sku.sku_id] = wanted.get(sku.sku_id, 0) + quantity
         if wanted[sku.sku_id] > sku.stock:
-            raise bad(f"orderLineList[{index}]: quantity {wanted[sku.sku_id]} exceeds the stock of {sku.stock} for skuId {sku_id}")
+            raise bad(
+                f"orderLineList[{index}]: quantity {wanted[sku.sku_id]} exceeds the stock of {sku.stock} for skuId {sku_id}"
+            )
         resolved.append((product, sku, quantity, price, line_no, currency))
     order = TaobaoOrder(
         order_id=state.new_id(19, "10"),
@@ -205,7 +221,9 @@ def order_create(ctx: Context) -> object:
     lines = []
     for index, raw in enumerate(raw_lines):
         if not isinstance(raw, dict):
-            raise p.fail(f"orderLineList[{index}]", "an object {itemId, orderLineNo, quantity, price, currency, skuId}", raw)
+            raise p.fail(
+                f"orderLineList[{index}]", "an object {itemId, orderLineNo, quantity, price, currency, skuId}", raw
+            )
         q = Params(raw, prefix=f"orderLineList[{index}].")
         item_id = q.text("itemId")
         product = state.product(item_id)
@@ -341,7 +359,12 @@ def order_logistics(ctx: Context) -> object:
                     "name": receiver.get("name"),
                 },
                 "logisticsGoods": [
-                    {"title": line.product.title, "property": None, "imageUrl": line.product.pic_urls[0], "quantity": str(line.quantity)}
+                    {
+                        "title": line.product.title,
+                        "property": None,
+                        "imageUrl": line.product.pic_urls[0],
+                        "quantity": str(line.quantity),
+                    }
                 ],
             }
         )
@@ -352,7 +375,11 @@ def order_logistics(ctx: Context) -> object:
 
 
 def _refund_view(r: TaobaoRefund) -> dict[str, object]:
-    return {"distributorId": wire.DISTRIBUTOR_ID, "currency": "CNY", "refundOrderAggregate": wire.taobao_refund_aggregate(r)}
+    return {
+        "distributorId": wire.DISTRIBUTOR_ID,
+        "currency": "CNY",
+        "refundOrderAggregate": wire.taobao_refund_aggregate(r),
+    }
 
 
 @route("POST", "/open/order/refund/queryList")
@@ -407,7 +434,12 @@ def refund_render(ctx: Context) -> object:
             "refundReasons": [dict(r) for r in REFUND_REASONS],
             "goodsStatusList": ["NOT_RECEIVED", "RECEIVED"],
             "refundOrder": template_order,
-            "maxRefundFee": {"minRefundFee": 1, "feeTips": f"最多可退 {line.amount} 分", "refundFee": line.amount, "canEditRefundFee": True},
+            "maxRefundFee": {
+                "minRefundFee": 1,
+                "feeTips": f"最多可退 {line.amount} 分",
+                "refundFee": line.amount,
+                "canEditRefundFee": True,
+            },
         },
         "distributorId": wire.DISTRIBUTOR_ID,
         "currency": "CNY",
@@ -421,7 +453,11 @@ def refund_render_logistics(ctx: Context) -> object:
     return {
         "refundId": refund.refund_id,
         "canSubmit": refund.status == 20,
-        "receiverAddress": {"detailAddress": "浙江省杭州市余杭区仓前街道1号", "phone": "18123594991", "receiver": "售后部"},
+        "receiverAddress": {
+            "detailAddress": "浙江省杭州市余杭区仓前街道1号",
+            "phone": "18123594991",
+            "receiver": "售后部",
+        },
         "logisticsCompanies": [dict(c) for c in RETURN_CARRIERS],
     }
 
@@ -432,13 +468,17 @@ def refund_submit_logistics(ctx: Context) -> object:
     refund = ctx.state.taobao_refund(p.text("refundId"))
     code = p.text_or_none("logisticsCompanyCode") or p.text_or_none("logisticCompanyCode")
     if code is None:
-        raise p.missing("logisticsCompanyCode", f"a carrier code, one of {[c['logisticCompanyCode'] for c in RETURN_CARRIERS]}")
+        raise p.missing(
+            "logisticsCompanyCode", f"a carrier code, one of {[c['logisticCompanyCode'] for c in RETURN_CARRIERS]}"
+        )
     names = {str(c["logisticCompanyCode"]): str(c["logisticsCompanyName"]) for c in RETURN_CARRIERS}
     if code not in names:
         raise p.fail("logisticsCompanyCode", f"one of {sorted(names)}", code)
     number = p.text("logisticsNo")
     if refund.status != 20:
-        raise bad(f"refund {refund.refund_id} is not waiting for a return shipment (refundStatus {refund.status}, expected 20)")
+        raise bad(
+            f"refund {refund.refund_id} is not waiting for a return shipment (refundStatus {refund.status}, expected 20)"
+        )
     refund.logistics_company_code, refund.logistics_company_name = code, names[code]
     refund.logistics_no = number
     refund.buyer_phone = p.text_or_none("buyerPhone") or refund.buyer_phone
@@ -458,7 +498,9 @@ def refund_cancel(ctx: Context) -> object:
     return {"cancelSuccess": cancelled, **view}
 
 
-def _message(state: State, refund: TaobaoRefund, owner: str, content: str, images: list[str], now: float) -> dict[str, object]:
+def _message(
+    state: State, refund: TaobaoRefund, owner: str, content: str, images: list[str], now: float
+) -> dict[str, object]:
     message: dict[str, object] = {
         "messageId": state.new_id(12, "9"),
         "refundId": refund.refund_id,

@@ -33,7 +33,9 @@ def test_operations_lists_all_71(capsys: pytest.CaptureFixture[str]) -> None:
         (["call", "taobao.orders.nope", "--json", "{}"], "unknown operation"),
     ],
 )
-def test_bad_arguments_exit_2_with_a_message(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_exit_2_with_a_message(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert fragment in err
@@ -53,6 +55,8 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_entry_point() -> None:
-    result = subprocess.run([sys.executable, "-m", "pandapon", "operations"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "pandapon", "operations"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert "alibaba.products.search_by_keyword" in result.stdout

@@ -1,0 +1,35 @@
+"""Test doubles for code that uses pandapon: ``FakePandaPon``, an in-memory PandaPon OpenAPI.
+
+``FakePandaPon`` is an ASGI application that checks signatures like the platform, keeps seeded, stateful data for
+every endpoint of the catalogue (a Taobao and a 1688 purchase flow really work), sends signed pushes through an
+outbox, and misbehaves on request::
+
+    fake = FakePandaPon(seed=1)
+    creds = fake.credentials
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fake),
+        base_url="https://api.pandapon.com",
+        auth=pandapon.HeaderSigner(creds.access_key, creds.access_secret, creds.user_id),
+    ) as http:
+        response = await http.post("/open/product/item/search", json={"keyword": "T恤", "pageNo": 1})
+
+    fake.inject(Fault("drop_after", path="/open/order"))   # the order is created, the answer is lost
+"""
+
+from __future__ import annotations
+
+from ._fake import INVENTED_RESPONSES, FakeCredentials, FakePandaPon, Fault, FaultKind, LoggedRequest
+from ._push import PushAttempt, PushMessage
+from ._state import MESSAGE_TYPES
+
+__all__ = [
+    "INVENTED_RESPONSES",
+    "MESSAGE_TYPES",
+    "FakeCredentials",
+    "FakePandaPon",
+    "Fault",
+    "FaultKind",
+    "LoggedRequest",
+    "PushAttempt",
+    "PushMessage",
+]
