@@ -170,7 +170,8 @@ def _fake_server(args: argparse.Namespace) -> int:
     print(f"  export PANDAPON_ACCESS_KEY={creds.access_key}")
     print(f"  export PANDAPON_ACCESS_SECRET={creds.access_secret}")
     print(f"  export PANDAPON_USER_ID={creds.user_id}", flush=True)
-    uvicorn.run(fake, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    # The fake sends its own Date header (it may simulate clock skew): uvicorn must not add a second one.
+    uvicorn.run(fake, host=args.host, port=args.port, log_level="warning", lifespan="on", date_header=False)
     return 0
 
 

@@ -442,9 +442,10 @@ class Core:
 
     def _observe_clock(self, response: httpx.Response) -> bool:
         """Update the signers' clock offset from ``Date``; return whether it changed by more than 2 s."""
-        date = response.headers.get("date")
-        if date is None or not hasattr(self.signer, "clock_offset"):
+        dates = response.headers.get_list("date")
+        if not dates or not hasattr(self.signer, "clock_offset"):
             return False
+        date = dates[-1]  # a front server may add its own Date before the application's
         import email.utils
 
         try:

@@ -14,6 +14,7 @@ from tests.helpers import CREDS, fixed_server, open_fds, wait_for_fds
 
 pytestmark = pytest.mark.loopback
 
+
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     with fixed_server() as url:
