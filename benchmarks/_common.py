@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import importlib.metadata
+import math
 import os
 import platform
 import secrets
@@ -134,8 +135,9 @@ def bar_chart(
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) * max(1, len(series)) ** 0.5 + 3), 4.2))
     for i, (label, values) in enumerate(series.items()):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
-        bars = ax.bar(xs, values, width, label=label)
-        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=1)
+        drawn = [0.0 if math.isnan(v) else v for v in values]  # NaN = not measurable: no bar, labelled n/a
+        bars = ax.bar(xs, drawn, width, label=label)
+        ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.2f}" for v in values], fontsize=7, padding=1)
     ax.axhline(baseline, color="black", linestyle="--", linewidth=0.8)
     ax.set_xticks(range(len(groups)), groups, fontsize=8)
     ax.set_ylabel(ylabel)

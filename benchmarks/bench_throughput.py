@@ -18,8 +18,18 @@ import httpx
 
 import pandapon
 
-from ._common import Section, bar_chart, gen_check, generated_client, interleave, new_loop, ratio, signed_headers
-from ._common import spread, table
+from ._common import (
+    Section,
+    bar_chart,
+    gen_check,
+    generated_client,
+    interleave,
+    new_loop,
+    ratio,
+    signed_headers,
+    spread,
+    table,
+)
 from .bench_core import ADDRESS, KEY, NAME, ORDER, SECRET, USER, _check, loopback_server
 
 LEVELS = (1, 8, 32, 128)
@@ -46,7 +56,7 @@ async def drive(call: Callable[[], Awaitable[Any]], n: int, concurrency: int) ->
 
 def run(quick: bool) -> Section:
     started = time.perf_counter()
-    n, rounds = (300, 2) if quick else (2000, 3)
+    n, rounds = (300, 2) if quick else (1200, 3)
     loop = new_loop()
     limits = httpx.Limits(max_connections=128)
     with generated_client() as gen, loopback_server() as base:

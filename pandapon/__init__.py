@@ -10,7 +10,6 @@ import importlib
 import typing as _typing
 
 from ._client import AsyncPandaPon, RawResponse
-from ._model import Model, RequestModel
 from ._endpoint import Endpoint, Pagination
 from ._exceptions import (
     APIConnectionError,
@@ -28,6 +27,7 @@ from ._exceptions import (
     RateLimitError,
     ResponseValidationError,
 )
+from ._model import Model, RequestModel
 from ._ratelimit import RateLimiter, RedisRateLimiter, TokenBucket, Unlimited
 from ._retry import RetryPolicy
 from ._signing import HeaderSigner, QuerySigner
@@ -53,6 +53,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "APIConnectionError",

@@ -17,7 +17,6 @@ import anyio
 import attrs
 import httpx
 
-from ._model import RequestModel
 from ._endpoint import Endpoint
 from ._exceptions import (
     APIConnectionError,
@@ -34,6 +33,7 @@ from ._exceptions import (
     ResponseValidationError,
     excerpt,
 )
+from ._model import RequestModel
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, decide, parse_retry_after
 from ._signing import HeaderSigner, _BaseSigner, mask_key
@@ -382,8 +382,11 @@ class Core:
                     if skew_retried or abs(self.clock_offset - offset_before) <= 2:
                         raise
                     skew_retried = True
-                    log.warning("the platform refused the request's credentials and its clock differs from ours by "
-                                "%.0fs; retrying once with the corrected timestamp", self.clock_offset)
+                    log.warning(
+                        "the platform refused the request's credentials and its clock differs from ours by "
+                        "%.0fs; retrying once with the corrected timestamp",
+                        self.clock_offset,
+                    )
                     continue
                 except (RateLimitError, HTTPStatusError, APIError) as exc:
                     failure = exc

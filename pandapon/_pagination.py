@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ._model import RequestModel
 from ._exceptions import InvalidInputError
+from ._model import RequestModel
 
 if TYPE_CHECKING:
     from ._core import Core

@@ -138,7 +138,9 @@ if allow_at > now then return allow_at - now end
 return 0
 """
 
-    def __init__(self, redis: Redis | Any, rate: float, burst: float | None = None, *, key: str = "pandapon:rate") -> None:
+    def __init__(
+        self, redis: Redis | Any, rate: float, burst: float | None = None, *, key: str = "pandapon:rate"
+    ) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be a positive number of calls per second, got {rate!r}")
         burst = max(1.0, float(rate)) if burst is None else float(burst)

@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from codegen import SPEC, Generator, Operation  # noqa: E402
+from codegen import SPEC, Generator, Operation
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "reference"
@@ -33,7 +33,8 @@ def operation_page(gen: Generator, o: Operation) -> list[str]:
     lines = [
         f"### `{o.method_name}`",
         "",
-        f"**{_cell(op.get('summary', ''))}**" + (f" — {op['x-pandapon-title-zh']}" if op.get("x-pandapon-title-zh") else ""),
+        f"**{_cell(op.get('summary', ''))}**"
+        + (f" — {op['x-pandapon-title-zh']}" if op.get("x-pandapon-title-zh") else ""),
         "",
         "```python",
         f"client.{o.resource}.{o.method_name}({sig}) -> {o.result_type}",
@@ -68,10 +69,17 @@ def operation_page(gen: Generator, o: Operation) -> list[str]:
         lines += ["The request fields are not documented: pass them as a mapping with their wire names.", ""]
     example = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
     if isinstance(example, dict):
-        lines += ["Documented request example:", "", "```json", json.dumps(example, ensure_ascii=False, indent=2), "```", ""]
+        lines += [
+            "Documented request example:",
+            "",
+            "```json",
+            json.dumps(example, ensure_ascii=False, indent=2),
+            "```",
+            "",
+        ]
     description = op.get("description")
     if description:
-        lines += ["??? note \"Notes from the API catalogue\"", ""]
+        lines += ['??? note "Notes from the API catalogue"', ""]
         lines += ["    " + line if line else "" for line in description.splitlines()]
         lines.append("")
     return lines

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from . import _serialize as wire
-from ._base import BusinessError, bad, not_found
+from ._base import bad, not_found
 from ._records import (
     AlibabaCartItem,
     AlibabaOrder,
@@ -393,9 +393,3 @@ class State:
             alibaba.order.refund_status = alibaba.status
             self.push_alibaba_refund(alibaba, action, now)
         return alibaba.status
-
-
-def ensure(condition: bool, message: str) -> None:
-    """Raise a code-400 error unless ``condition`` holds."""
-    if not condition:
-        raise BusinessError(400, message)
