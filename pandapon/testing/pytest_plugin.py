@@ -1,0 +1,39 @@
+"""pytest fixtures for code that uses pandapon: ``pytest_plugins = ["pandapon.testing.pytest_plugin"]``.
+
+- ``pandapon_fake``: a fresh :class:`FakePandaPon` (seed 0) per test;
+- ``pandapon_client``: a sync :class:`~pandapon.PandaPon` wired to it in-process (closed after the test);
+- ``pandapon_async_client``: an :class:`~pandapon.AsyncPandaPon` wired to it (for ``anyio`` / ``pytest-asyncio``
+  tests; closed after the test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from .._client import AsyncPandaPon
+from .._sync import PandaPon
+from ._fake import FakePandaPon
+
+__all__ = ["pandapon_async_client", "pandapon_client", "pandapon_fake"]
+
+
+@pytest.fixture
+def pandapon_fake() -> FakePandaPon:
+    """A fresh, seeded FakePandaPon."""
+    return FakePandaPon(seed=0)
+
+
+@pytest.fixture
+def pandapon_client(pandapon_fake: FakePandaPon) -> Iterator[PandaPon]:
+    """A sync client talking to ``pandapon_fake`` in-process."""
+    with pandapon_fake.client() as client:
+        yield client
+
+
+@pytest.fixture
+async def pandapon_async_client(pandapon_fake: FakePandaPon) -> AsyncIterator[AsyncPandaPon]:
+    """An async client talking to ``pandapon_fake`` in-process."""
+    async with pandapon_fake.async_client() as client:
+        yield client
