@@ -123,6 +123,8 @@ def bar_chart(
     *,
     baseline: float = 1.0,
     log: bool = False,
+    band: float | None = None,
+    ylim: tuple[float, float] | None = None,
 ) -> Path:
     """Write a grouped bar chart of ratios to charts/<name>.png (a dashed line marks the baseline)."""
     import matplotlib
@@ -139,12 +141,16 @@ def bar_chart(
         bars = ax.bar(xs, drawn, width, label=label)
         ax.bar_label(bars, labels=["n/a" if math.isnan(v) else f"{v:.2f}" for v in values], fontsize=7, padding=1)
     ax.axhline(baseline, color="black", linestyle="--", linewidth=0.8)
+    if band is not None:  # the tolerance band around the baseline
+        ax.axhspan(baseline * (1 - band), baseline * (1 + band), color="green", alpha=0.12, label=f"±{band:.0%}")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_xticks(range(len(groups)), groups, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     if log:
         ax.set_yscale("log")
-    if len(series) > 1:
+    if len(series) > 1 or band is not None:
         ax.legend(fontsize=7)
     fig.tight_layout()
     path = CHARTS / f"{name}.png"

@@ -309,6 +309,8 @@ def run(quick: bool) -> Section:
         chart_labels,
         {"achieved ÷ configured": chart_values},
         "achieved ÷ configured (target 1.00 ± 0.03)",
+        band=TOLERANCE,
+        ylim=(min([0.85, *chart_values]) - 0.02, 1.08),
     )
     notes[:0] = [
         f"Each limiter gates real update_warehouse calls (AsyncPandaPon over MockTransport, "

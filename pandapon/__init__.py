@@ -26,6 +26,7 @@ from ._exceptions import (
     PandaPonError,
     RateLimitError,
     ResponseValidationError,
+    WrongThreadError,
 )
 from ._model import Model, RequestModel
 from ._ratelimit import RateLimiter, RedisRateLimiter, TokenBucket, Unlimited
@@ -88,6 +89,7 @@ __all__ = [
     "RetryPolicy",
     "TokenBucket",
     "Unlimited",
+    "WrongThreadError",
     "__version__",
     "make_converter",
 ]

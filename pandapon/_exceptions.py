@@ -6,6 +6,7 @@
     ├── ConfigurationError          a credential or setting is missing or malformed (raised at construction)
     ├── InvalidInputError           an argument has the wrong type or value; nothing was sent (also a TypeError)
     ├── ClientClosedError           the client was closed, or closed while the call was in flight
+    ├── WrongThreadError            a sync method was called from its own event-loop thread (it would deadlock)
     ├── APIConnectionError          no usable HTTP response (DNS, refused, reset, protocol error)
     │   └── APITimeoutError         a connect / read / write / pool timeout, or the call's deadline ran out
     ├── OutcomeUnknownError         a non-idempotent call failed after it may have taken effect; reconcile first
@@ -44,6 +45,7 @@ __all__ = [
     "PandaPonError",
     "RateLimitError",
     "ResponseValidationError",
+    "WrongThreadError",
 ]
 
 _EXCERPT = 200
@@ -78,6 +80,10 @@ class InvalidInputError(PandaPonError, TypeError):
 
 class ClientClosedError(PandaPonError, RuntimeError):
     """The client is closed (or was closed while this call was in flight)."""
+
+
+class WrongThreadError(PandaPonError, RuntimeError):
+    """A sync ``PandaPon`` method was called from inside its own event-loop thread, which would deadlock."""
 
 
 class APIConnectionError(PandaPonError):

@@ -22,7 +22,7 @@ import httpx
 from anyio.from_thread import BlockingPortal
 
 from ._client import AsyncPandaPon, RawResponse, Settings, resolve_settings
-from ._exceptions import ClientClosedError, ConfigurationError, InvalidInputError
+from ._exceptions import ClientClosedError, ConfigurationError, InvalidInputError, WrongThreadError
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._signing import mask_key
@@ -126,7 +126,7 @@ class PortalRunner:
         """Run ``fn(async_client)`` in the portal's loop and return its result (raising its exception)."""
         state = self._ensure()
         if threading.current_thread() is state.thread:
-            raise RuntimeError(
+            raise WrongThreadError(
                 "a PandaPon (sync) method was called from inside its own event loop thread, which would deadlock; "
                 "await the AsyncPandaPon method instead"
             )

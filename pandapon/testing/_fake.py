@@ -20,7 +20,7 @@ import urllib.parse
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import anyio
 import attrs
@@ -33,6 +33,11 @@ from ._push import Outbox, PushAttempt, PushMessage
 from ._records import Order
 from ._state import State
 from ._taobao import TABLE as TAOBAO
+
+if TYPE_CHECKING:
+    from .._client import AsyncPandaPon
+    from .._retry import RetryPolicy
+    from .._sync import PandaPon
 
 __all__ = ["INVENTED_RESPONSES", "FakeCredentials", "FakePandaPon", "Fault", "FaultKind", "LoggedRequest"]
 
@@ -242,6 +247,9 @@ class FakePandaPon:
         redelivery_interval: seconds before a failed push is delivered again (the platform: half an hour).
         max_redeliveries: redeliveries before a push is dropped into :attr:`dead_letters` (the platform: 5).
         push_timeout: seconds a receiver has to answer a push (the platform: 1).
+        dedupe_seller_order_number: answer a repeated Taobao order create with the order first created under the
+            same ``sellerOrderNumber``. Off by default: the platform publishes no server-side de-duplication, so
+            the fake does not hide a client that creates twice.
 
     Simulated time (orders, pushes) is ``clock() + `` the seconds passed to :meth:`tick`; auth always uses
     ``clock()`` so that ticking never makes a client's signatures stale.
@@ -261,6 +269,7 @@ class FakePandaPon:
         timestamp_unit: Literal["s", "ms", "auto"] = "auto",
         success_code: int = 200,
         step_interval: float | None = 3600.0,
+        dedupe_seller_order_number: bool = False,
         redelivery_interval: float = 1800.0,
         max_redeliveries: int = 5,
         push_timeout: float = 1.0,
@@ -298,6 +307,7 @@ class FakePandaPon:
         self._faults: list[_Armed] = []
         self._create_calls = 0
         self._state = State(seed=seed, step_interval=step_interval, emit=self._emit)
+        self._state.dedupe_seller_order_number = dedupe_seller_order_number
         self._outbox = Outbox(
             secret=self.credentials.access_secret,
             redelivery_interval=redelivery_interval,
@@ -368,6 +378,75 @@ class FakePandaPon:
     def now(self) -> float:
         """Return the simulated time: ``clock()`` plus everything passed to :meth:`tick`."""
         return self.clock() + self._offset
+
+    # ------------------------------------------------------------------ SDK clients wired to the fake
+
+    def _signers(self) -> tuple[httpx.Auth, httpx.Auth]:
+        from .._signing import HeaderSigner, QuerySigner
+
+        c = self.credentials
+        unit: Literal["s", "ms"] = "ms" if self.timestamp_unit == "ms" else "s"
+        return (
+            HeaderSigner(c.access_key, c.access_secret, c.user_id, timestamp_unit=unit, clock=self.clock),
+            QuerySigner(c.access_key, c.access_secret, c.user_id, timestamp_unit=unit, clock=self.clock),
+        )
+
+    def async_client(
+        self,
+        *,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        deadline: float | None = None,
+    ) -> AsyncPandaPon:
+        """Return an :class:`~pandapon.AsyncPandaPon` that talks to this fake in-process.
+
+        It uses the fake's credentials, and signers on the fake's clock and timestamp unit (so a test clock works).
+        """
+        from .._client import AsyncPandaPon
+
+        c = self.credentials
+        signer, query_signer = self._signers()
+        return AsyncPandaPon(
+            c.access_key,
+            c.access_secret,
+            c.user_id,
+            transport=httpx.ASGITransport(app=self),
+            signer=signer,
+            query_signer=query_signer,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            timeout=timeout,
+            deadline=deadline,
+        )
+
+    def client(
+        self,
+        *,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        deadline: float | None = None,
+        backend: Literal["asyncio", "trio"] = "asyncio",
+    ) -> PandaPon:
+        """Return a synchronous :class:`~pandapon.PandaPon` that talks to this fake in-process (see :meth:`async_client`)."""
+        from .._sync import PandaPon
+
+        c = self.credentials
+        signer, query_signer = self._signers()
+        return PandaPon(
+            c.access_key,
+            c.access_secret,
+            c.user_id,
+            transport=httpx.ASGITransport(app=self),
+            signer=signer,
+            query_signer=query_signer,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            timeout=timeout,
+            deadline=deadline,
+            backend=backend,
+        )
 
     # ------------------------------------------------------------------ test controls
 

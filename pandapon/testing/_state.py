@@ -68,6 +68,7 @@ class State:
         self.emit = emit
         self.orders: dict[str, Order] = {}
         self.by_seller_order_number: dict[str, TaobaoOrder] = {}
+        self.dedupe_seller_order_number = False
         self.taobao_refunds: dict[str, TaobaoRefund] = {}
         self.alibaba_refunds: dict[str, AlibabaRefund] = {}
         self.taobao_cart: dict[int, TaobaoCartItem] = {}

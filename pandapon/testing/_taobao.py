@@ -240,7 +240,7 @@ def order_create(ctx: Context) -> object:
             )
         )
     # Idempotency by the buyer's own order number: a repeated create answers the order made the first time.
-    if seller_order_number and seller_order_number in state.by_seller_order_number:
+    if state.dedupe_seller_order_number and seller_order_number and seller_order_number in state.by_seller_order_number:
         return wire.taobao_order(state.by_seller_order_number[seller_order_number])
     total = sum(quantity * price for _, _, quantity, price, _, _ in lines)
     if purchase_amount != total:

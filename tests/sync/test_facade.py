@@ -13,7 +13,7 @@ import anyio
 import httpx
 import pytest
 
-from pandapon import APIError, ClientClosedError, PandaPon, RetryPolicy
+from pandapon import APIError, ClientClosedError, PandaPon, RetryPolicy, WrongThreadError
 from tests.helpers import CREDS, Recorder, ok
 
 
@@ -121,7 +121,7 @@ def test_calling_from_the_portal_thread_is_a_clear_error() -> None:
         async def nested(_: Any) -> Any:
             return client.request("GET", "/x")
 
-        with pytest.raises(RuntimeError, match="own event loop thread"):
+        with pytest.raises(WrongThreadError, match="own event loop thread"):
             runner.run(nested)
 
 

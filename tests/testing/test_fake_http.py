@@ -346,7 +346,7 @@ async def test_rate_limit_answers_429_with_retry_after(clock: Clock) -> None:
 
 
 async def test_taobao_purchase_flow_on_state(clock: Clock) -> None:
-    fake = FakePandaPon(seed=11, clock=clock, step_interval=None)
+    fake = FakePandaPon(seed=11, clock=clock, step_interval=None, dedupe_seller_order_number=True)
     async with Api(fake) as api:
         found = await api.ok("POST", "/open/product/item/search", body={"keyword": "T恤", "pageNo": 1, "pageSize": 5})
         assert found["total"] == 1
@@ -389,7 +389,7 @@ async def test_taobao_purchase_flow_on_state(clock: Clock) -> None:
         preview = await api.ok("POST", "/open/cart/preview/order", body={"ids": [cart_id], "orderAddress": RECEIVER})
         assert preview["purchaseAmount"] == 3 * sku["price"]
 
-        # Create, then create again with the same sellerOrderNumber: the same order comes back.
+        # With dedupe_seller_order_number, a create repeated with the same sellerOrderNumber answers the same order.
         body = order_body(product, quantity=3, number="SO-1001")
         created = await api.ok("POST", "/open/order", body=body)
         again = await api.ok("POST", "/open/order", body=body)
@@ -689,9 +689,17 @@ async def test_fault_drop_after_applies_the_write(api: Api) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         await api.send("POST", "/open/order", body=order_body(product, number="SO-7"))
     assert api.fake.create_calls == 1 and len(api.fake.orders) == 1
-    # Reconciling by sellerOrderNumber finds the order the lost answer was about: no duplicate.
-    again = await api.ok("POST", "/open/order", body=order_body(product, number="SO-7"))
-    assert list(api.fake.orders) == [again["orderId"]] and api.fake.create_calls == 2
+    # Looking it up by sellerOrderNumber finds the order the lost answer was about (what the SDK reconciles with).
+    found = await api.ok("GET", "/open/order/page", params={"sellerOrderNumber": "SO-7"})
+    assert [row["orderId"] for row in found["data"]] == list(api.fake.orders)
+
+
+async def test_repeated_create_makes_a_second_order_unless_dedupe_is_on(api: Api) -> None:
+    product = await first_product(api)
+    first = await api.ok("POST", "/open/order", body=order_body(product, number="SO-8"))
+    second = await api.ok("POST", "/open/order", body=order_body(product, number="SO-8"))
+    assert first["orderId"] != second["orderId"]
+    assert len(api.fake.orders) == 2  # the platform publishes no de-duplication: neither does the fake by default
 
 
 async def test_fault_truncated(api: Api) -> None:
@@ -1235,3 +1243,21 @@ async def test_served_by_uvicorn_with_lifespan_and_dropped_connections() -> None
         server.should_exit = True
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+# --------------------------------------------------------------------------- SDK clients wired to the fake
+
+
+async def test_async_client_uses_the_fake_clock(clock: Clock) -> None:
+    fake = FakePandaPon(clock=clock, timestamp_unit="ms")  # a frozen clock a real-time signer would fail on
+    async with fake.async_client(max_retries=0) as client:
+        product = await client.taobao.products.get(fake.state.products[0].item_id)
+    assert product.item_id == fake.state.products[0].item_id
+    assert [e.status for e in fake.request_log] == [200]
+
+
+def test_sync_client() -> None:
+    fake = FakePandaPon(seed=3)
+    with fake.client() as client:
+        page = client.alibaba.products.search_by_keyword(keyword="T恤", begin_page=1, page_size=2)
+    assert page.total_records == 6 and len(page.data) == 2
