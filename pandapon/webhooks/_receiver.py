@@ -20,7 +20,7 @@ import inspect
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any, TypeVar
 
 import anyio
@@ -37,8 +37,8 @@ log = logging.getLogger("pandapon.webhooks")
 
 Handler = Callable[[WebhookEvent], Awaitable[None] | None]
 H = TypeVar("H", bound=Handler)
-ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
-ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIReceive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+ASGISend = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class WebhookReceiver:
@@ -159,7 +159,7 @@ class WebhookReceiver:
 
     # ------------------------------------------------------------------ ASGI
 
-    async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
