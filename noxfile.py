@@ -55,3 +55,11 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks; ratios against baselines measured side by side."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site in strict mode (the endpoint reference must be fresh)."""
+    session.install("-e", ".", "mkdocs-material>=9.5")
+    session.run("python", "tools/docgen.py", "--check")
+    session.run("mkdocs", "build", "--strict")

@@ -141,12 +141,14 @@ def run(quick: bool) -> Section:
     notes = [
         f"N = {n} calls per client per level per round after a 2·C-call warm-up; {rounds} interleaved rounds, "
         "median req/s (±: widest round's distance from the median). Ratios are throughput ÷ baseline: higher is "
-        "better.",
+        "better. (N is below the suggested 2000 so that the whole suite stays under ~6 minutes: the httpx-based "
+        "clients manage only a few hundred req/s at c ≥ 32, see below.)",
         "Pool sizes: raw httpx.AsyncClient and the generated client get httpx.Limits(max_connections=128) "
         "(unlimited keep-alive); aiohttp gets TCPConnector(limit=128). pandapon's default pool is fixed "
         "internally at max_connections=100, max_keepalive_connections=32; the row 'pandapon async, pool 128' "
-        "passes transport=httpx.AsyncHTTPTransport(limits=Limits(max_connections=128)) to show what the "
-        "default pool costs at c=128.",
+        "passes transport=httpx.AsyncHTTPTransport(limits=Limits(max_connections=128)) to show the effect of "
+        "that default. If it is slower than the default at c=128, that is the httpcore pool cost described "
+        "below: more connections to walk for every queued request outweighs the extra parallelism.",
         "One client process (one asyncio loop, one core) against one single-threaded server process on a 2-core "
         "machine: at high concurrency the two processes compete for the cores, so absolute req/s are a "
         "property of this box; only the ratios mean something.",
