@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -68,3 +69,59 @@ def redis_url() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# --------------------------------------------------------------------------- secret scan
+# Every log record (the `pandapon` logger at DEBUG for the whole run), every PandaPonError message and every
+# signature the SDK computes are recorded; at the end of the run none of the records may contain the secret, a
+# signature or the full access key. A leak fails the run.
+
+_RECORDS: list[str] = []
+_SIGNATURES: set[str] = set()
+
+
+class _Collect(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _RECORDS.append(self.format(record))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import pandapon._exceptions as exceptions
+    import pandapon._signing as signing
+
+    logger = logging.getLogger("pandapon")
+    logger.addHandler(_Collect(level=logging.DEBUG))
+    logger.setLevel(logging.DEBUG)
+
+    original_init = exceptions.PandaPonError.__init__
+
+    def recording_init(self: Exception, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        _RECORDS.append(" ".join(str(a) for a in args))
+
+    exceptions.PandaPonError.__init__ = recording_init  # type: ignore[method-assign]
+    original_signature = signing._BaseSigner.signature
+
+    def recording_signature(self: signing._BaseSigner, timestamp: str, nonce: str) -> str:
+        value = original_signature(self, timestamp, nonce)
+        _SIGNATURES.add(value)
+        return value
+
+    signing._BaseSigner.signature = recording_signature  # type: ignore[method-assign]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.helpers import ACCESS_KEY, ACCESS_SECRET
+
+    needles = {"the access secret": ACCESS_SECRET, "the full access key": ACCESS_KEY}
+    leaks = []
+    for text in _RECORDS:
+        for what, needle in needles.items():
+            if needle in text:
+                leaks.append(f"{what} in: {text[:200]}")
+        leaks.extend(f"a signature in: {text[:200]}" for sig in _SIGNATURES if sig in text)
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nSECRET SCAN FAILED:", *leaks[:20], sep="\n  ")
+    elif _RECORDS:
+        print(f"\nsecret scan: {len(_RECORDS)} log records and error messages, {len(_SIGNATURES)} signatures: clean")
