@@ -41,13 +41,14 @@ class Unlimited:
 class TokenBucket:
     """An in-memory token bucket: ``rate`` units per second on average, bursts of up to ``burst``.
 
-    Waiters are served first come, first served (one waiter at a time holds the bucket's lock while it sleeps for
-    its deficit), so a burst of callers is spread evenly instead of stampeding. Written on anyio: runs on asyncio
-    and trio. One bucket serves one event loop; the sync client's bucket lives in its portal's loop.
+    Scheduled, not polled (GCRA, like :class:`RedisRateLimiter`): each ``acquire`` reserves the next free slot on
+    a fixed timeline and sleeps until it, so callers are served in arrival order and a late wake-up never loses
+    capacity — the achieved rate is the configured one. Written on anyio: runs on asyncio and trio. One bucket
+    serves one event loop; the sync client's bucket lives in its portal's loop.
 
     Args:
         rate: units per second, > 0.
-        burst: bucket capacity, >= 1; defaults to ``max(1, rate)``.
+        burst: how many units may go at once after a quiet period, >= 1; defaults to ``max(1, rate)``.
     """
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
@@ -58,45 +59,24 @@ class TokenBucket:
             raise ValueError(f"burst must be at least 1, got {burst!r}")
         self.rate = float(rate)
         self.burst = burst
-        self._tokens = burst
-        self._updated: float | None = None
-        self._lock: anyio.Lock | None = None
-        self._paused_until = 0.0
+        self._interval = 1.0 / self.rate
+        self._tat = float("-inf")  # theoretical arrival time of the next unit
+        self._paused_until = float("-inf")
 
     async def pause(self, seconds: float) -> None:
         """Make every ``acquire`` wait at least ``seconds`` from now (the platform said Retry-After)."""
         self._paused_until = max(self._paused_until, anyio.current_time() + seconds)
-
-    def _refill(self, now: float) -> None:
-        if self._updated is None:
-            self._updated = now
-            return
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+        self._tat = max(self._tat, self._paused_until)
 
     async def acquire(self, cost: float = 1) -> None:
-        """Wait until ``cost`` tokens are available and take them."""
+        """Reserve ``cost`` units and wait for the reserved slot."""
         if cost > self.burst:
             raise ValueError(f"cost {cost!r} exceeds the bucket's burst {self.burst!r}; it could never be acquired")
         now = anyio.current_time()
-        self._refill(now)
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        # Fast path: tokens available, not paused, and nobody queued ahead of us.
-        if self._tokens >= cost and not self._lock.locked() and now >= self._paused_until:
-            self._tokens -= cost
-            return
-        async with self._lock:
-            while True:
-                now = anyio.current_time()
-                if now < self._paused_until:
-                    await anyio.sleep(self._paused_until - now)
-                    continue
-                self._refill(now)
-                if self._tokens >= cost:
-                    self._tokens -= cost
-                    return
-                await anyio.sleep((cost - self._tokens) / self.rate)
+        self._tat = max(self._tat, now) + self._interval * cost
+        allow_at = max(self._tat - self._interval * self.burst, self._paused_until)
+        if allow_at > now:
+            await anyio.sleep(allow_at - now)
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate!r}, burst={self.burst!r})"
