@@ -89,14 +89,18 @@ def complete_partial_json(text: str) -> Any:
     raise ValueError("no parsable prefix")
 
 
-@contextlib.contextmanager
-def serve_asgi(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port in a background thread; yield its base URL."""
-    import uvicorn
-
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_asgi(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port unless given) in a background thread."""
+    import uvicorn
+
+    port = port or free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="error", lifespan="auto", access_log=False, date_header=False
     )

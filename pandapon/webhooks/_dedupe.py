@@ -72,15 +72,45 @@ class RedisDedupe:
     """A store shared by several workers: ``SET key in_progress NX EX lease``, then ``SET key done EX ttl``.
 
     Args:
-        redis: a ``redis.asyncio.Redis`` client (``pip install 'pandapon[redis]'``).
+        redis: a ``redis.asyncio.Redis`` client (``pip install 'pandapon[redis]'``), used from its own event loop.
+        url: instead of ``redis``, a Redis URL: a client is created for each event loop that uses the store (an
+            ASGI server's loop, a WSGI receiver's portal), since ``redis.asyncio`` clients are bound to one loop.
         prefix: key prefix.
     """
 
     _RELEASE = "if redis.call('GET', KEYS[1]) == 'in_progress' then return redis.call('DEL', KEYS[1]) end return 0"
 
-    def __init__(self, redis: Redis | Any, *, prefix: str = "pandapon:push:") -> None:
-        self._redis = redis
+    def __init__(self, redis: Redis | Any = None, *, url: str | None = None, prefix: str = "pandapon:push:") -> None:
+        if (redis is None) == (url is None):
+            raise ValueError("pass either a redis.asyncio client or url=")
+        self._given = redis
+        self._url = url
+        self._clients: dict[int, Any] = {}
         self._prefix = prefix
+
+    @property
+    def _redis(self) -> Any:
+        if self._given is not None:
+            return self._given
+        import asyncio
+
+        from redis.asyncio import Redis as _Redis
+
+        loop = id(asyncio.get_running_loop())
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = _Redis.from_url(self._url)
+        return client
+
+    async def aclose(self) -> None:
+        """Close the client this store created for the running event loop (a given client is the caller's)."""
+        if self._given is not None:
+            return
+        import asyncio
+
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.aclose()
 
     async def claim(self, key: str, lease: float) -> Claim:
         name = self._prefix + key

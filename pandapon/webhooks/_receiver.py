@@ -103,7 +103,11 @@ class WebhookReceiver:
         except WebhookError as exc:
             log.warning("refused a push: %s", exc)
             return exc.status, str(exc)
-        claim = await self.dedupe.claim(event.dedupe_key, self.lease)
+        try:
+            claim = await self.dedupe.claim(event.dedupe_key, self.lease)
+        except Exception:
+            log.exception("the de-duplication store failed; the push stays unacknowledged")
+            return 503, "dedupe store unavailable"
         if claim == "done":
             return 200, "duplicate"
         if claim == "in_progress":
@@ -196,6 +200,9 @@ class WebhookReceiver:
             while (await receive())["type"] != "lifespan.shutdown":
                 pass
             self._task_group = None
+        close = getattr(self.dedupe, "aclose", None)
+        if close is not None:
+            await close()
         await send({"type": "lifespan.shutdown.complete"})
 
 
@@ -242,6 +249,9 @@ class WsgiWebhookReceiver:
             portal, cm, self._portal, self._cm = self._portal, self._cm, None, None
         if portal is not None:
             self.receiver._task_group = None
+            close = getattr(self.receiver.dedupe, "aclose", None)
+            if close is not None:
+                portal.call(close)
             portal.call(portal.stop, True)
             cm.__exit__(None, None, None)
 
