@@ -99,6 +99,7 @@ class RedisDedupe:
         loop = id(asyncio.get_running_loop())
         client = self._clients.get(loop)
         if client is None:
+            assert self._url is not None
             client = self._clients[loop] = _Redis.from_url(self._url)
         return client
 

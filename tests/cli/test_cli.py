@@ -60,3 +60,58 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert result.returncode == 0
     assert "alibaba.products.search_by_keyword" in result.stdout
+
+
+def test_call_against_the_embedded_fake(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["call", "taobao.products.search", "--json", '{"keyword": "", "page_no": 1, "page_size": 2}', "--fake"])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["data"]) == 2
+    assert (
+        main(
+            [
+                "call",
+                "alibaba.products.search_by_keyword",
+                "--json",
+                '{"keyword": "T恤", "sort": {"price": "asc"}}',
+                "--fake",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["currentPage"] == 1
+
+
+def test_call_errors_are_typed_and_short(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "call",
+        "taobao.orders.update_warehouse",
+        "--json",
+        '{"order_id": "1", "name": "w", "address": "a"}',
+        "--fake",
+    ]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pandapon: APIError:") and "Traceback" not in err
+    assert main(["call", "taobao.orders.update_warehouse", "--json", '{"nope": 1}', "--fake"]) == 2
+    assert "unknown argument" in capsys.readouterr().err
+    assert (
+        main(
+            ["call", "taobao.orders.update_warehouse", "--json", '{"order_id": 5, "name": 1, "address": "a"}', "--fake"]
+        )
+        == 2
+    )
+    assert "parameter 'name' expected a str, got 1 (int)" in capsys.readouterr().err
+    assert main(["call", "alibaba.products.search_by_keyword", "--json", '{"sort": {"bogus": 1}}', "--fake"]) == 2
+    assert "unknown field" in capsys.readouterr().err
+
+
+def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    from pandapon._demo import run_demo
+
+    assert run_demo() == 0
+    out = capsys.readouterr().out
+    assert out.count("never twice") == 2
+    assert run_demo(real=True) == 2  # --real without credentials
