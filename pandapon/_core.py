@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from decimal import Decimal
@@ -25,6 +26,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     ClientClosedError,
+    ConfigurationError,
     HTTPStatusError,
     MalformedResponseError,
     OutcomeUnknownError,
@@ -100,6 +102,29 @@ def _query_value(value: object) -> str:
     return str(value)
 
 
+def default_transport() -> httpx.AsyncBaseTransport:
+    """aiohttp on asyncio when installed (faster under concurrency), else httpcore; ``PANDAPON_TRANSPORT`` overrides."""
+    choice = os.environ.get("PANDAPON_TRANSPORT", "auto").strip().lower()
+    if choice not in ("auto", "aiohttp", "httpcore"):
+        raise ConfigurationError(f"PANDAPON_TRANSPORT must be auto, aiohttp or httpcore, got {choice!r}")
+    if choice != "httpcore":
+        import sniffio
+
+        on_asyncio = sniffio.current_async_library() == "asyncio"
+        if choice == "aiohttp" and not on_asyncio:
+            raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs asyncio; trio uses httpcore")
+        if on_asyncio:
+            try:
+                from ._aiohttp import AiohttpTransport
+
+                return AiohttpTransport(limit=100)
+            except ImportError:
+                if choice == "aiohttp":
+                    raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs: pip install 'pandapon[fast]'") from None
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=32)
+    return httpx.AsyncHTTPTransport(limits=limits)
+
+
 class _Shared:
     """The transport shared by a core and its ``with_options`` twins, created on first use (no I/O before)."""
 
@@ -112,8 +137,7 @@ class _Shared:
         if self.closed:
             raise ClientClosedError("the client is closed; create a new one")
         if self.transport is None:
-            limits = httpx.Limits(max_connections=100, max_keepalive_connections=32)
-            self.transport = httpx.AsyncHTTPTransport(limits=limits)
+            self.transport = default_transport()
         return self.transport
 
     async def aclose(self) -> None:
