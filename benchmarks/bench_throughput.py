@@ -144,22 +144,21 @@ def run(quick: bool) -> Section:
         "better. (N is below the suggested 2000 so that the whole suite stays under ~6 minutes: the httpx-based "
         "clients manage only a few hundred req/s at c ≥ 32, see below.)",
         "Pool sizes: raw httpx.AsyncClient and the generated client get httpx.Limits(max_connections=128) "
-        "(unlimited keep-alive); aiohttp gets TCPConnector(limit=128). pandapon's default pool is fixed "
-        "internally at max_connections=100, max_keepalive_connections=32; the row 'pandapon async, pool 128' "
-        "passes transport=httpx.AsyncHTTPTransport(limits=Limits(max_connections=128)) to show the effect of "
-        "that default. If it is slower than the default at c=128, that is the httpcore pool cost described "
-        "below: more connections to walk for every queued request outweighs the extra parallelism.",
+        "(unlimited keep-alive); aiohttp gets TCPConnector(limit=128). pandapon's default transport on asyncio "
+        "is aiohttp (pandapon._aiohttp.AiohttpTransport, limit=100) when aiohttp is installed; the row "
+        "'pandapon async, pool 128' passes transport=httpx.AsyncHTTPTransport(limits=Limits(max_connections=128)) "
+        "instead, i.e. pandapon on httpcore, as it runs on trio or with PANDAPON_TRANSPORT=httpcore.",
         "One client process (one asyncio loop, one core) against one single-threaded server process on a 2-core "
         "machine: at high concurrency the two processes compete for the cores, so absolute req/s are a "
         "property of this box; only the ratios mean something.",
-        "Why every httpx-based client (pandapon included) falls off at c ≥ 32 while aiohttp does not: a cProfile "
+        "Why every httpcore-based client (pandapon on httpcore included) falls off at c ≥ 32 while aiohttp does not: a cProfile "
         "of raw httpx.AsyncClient at c=32 puts about 70% of the client's time in httpcore's "
         "AsyncConnectionPool._assign_requests_to_connections, which on every request start and finish walks "
         "every connection for every queued request (is_idle / has_expired / socket-readability probes): "
         "quadratic in queue depth. It is a known httpcore 1.0.x problem (encode/httpcore PR #1035, open; also "
-        "encode/httpx#3215). pandapon sends through the same httpcore pool, so it inherits this ceiling; the "
-        "baseline's own round-to-round spread at c ≥ 32 is large for the same reason, so ratios there are "
-        "rough.",
+        "encode/httpx#3215). That is why pandapon defaults to aiohttp on asyncio; on httpcore it inherits this "
+        "ceiling. The baseline's own round-to-round spread at c ≥ 32 is large for the same reason, so ratios "
+        "there are rough.",
     ]
     return Section(
         "2. Throughput over loopback (requests/s; ratio vs raw httpx and vs aiohttp)",
