@@ -63,3 +63,18 @@ def docs(session: nox.Session) -> None:
     session.install("-e", ".", "mkdocs-material>=9.5")
     session.run("python", "tools/docgen.py", "--check")
     session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Build the wheel and sdist, install the wheel in this clean session and smoke-test it (import, demo)."""
+    import glob
+    import shutil
+
+    shutil.rmtree("dist", ignore_errors=True)
+    session.install("build")
+    session.run("python", "-m", "build")
+    session.install(*glob.glob("dist/*.whl"))
+    session.chdir(session.create_tmp())
+    session.run("python", "-c", "import pandapon, pandapon.testing, pandapon.webhooks; print(pandapon.__version__)")
+    session.run("pandapon", "demo")
