@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -17,26 +18,14 @@ from pandapon import (
     PandaPonError,
     RetryPolicy,
 )
-from pandapon.testing import FakePandaPon, Fault
+from pandapon.testing import FakePandaPon, Fault, FaultKind
 from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
 from tests.helpers import serve_asgi
 
 pytestmark = pytest.mark.anyio
 
 FAST = RetryPolicy(base=0.001, cap=0.005, max_retry_after=5)
-KINDS = [
-    "latency",
-    "http_500",
-    "http_503",
-    "http_429",
-    "drop_before",
-    "drop_after",
-    "truncated",
-    "html",
-    "garbage",
-    "wrong_content_type",
-    "clock_skew",
-]
+KINDS = list(typing.get_args(FaultKind))  # every fault the fake offers
 
 
 class World:
