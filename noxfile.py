@@ -26,9 +26,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    session.install("-e", ".[test]", "mypy")
+    """mypy --strict and pyright strict on the package."""
+    session.install("-e", ".[test]", "mypy", "pyright")
     session.run("mypy", "--strict", "pandapon")
+    session.run("pyright", "--pythonpath", session.virtualenv.location + "/bin/python")
 
 
 @nox.session

@@ -10,7 +10,7 @@ decisions (was the request sent or not?) do not change.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -51,7 +51,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         aiohttp = self._aiohttp
-        timeouts = request.extensions.get("timeout") or {}
+        timeouts = cast("dict[str, float | None]", request.extensions.get("timeout") or {})
         connect = timeouts.get("connect")
         pool = timeouts.get("pool")
         timeout = aiohttp.ClientTimeout(

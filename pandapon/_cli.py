@@ -13,10 +13,11 @@ import sys
 import typing
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from ._converter import RequestModel, to_wire
 from ._exceptions import PandaPonError
+from ._types import JSON, as_object
 from ._version import __version__
 
 __all__ = ["main"]
@@ -64,22 +65,23 @@ def _default(value: object) -> object:
     return str(value)
 
 
-def _build(annotation: Any, value: Any, where: str) -> Any:
+def _build(annotation: Any, value: JSON, where: str) -> Any:
     """Turn decoded JSON into what a parameter annotation wants (request models from objects)."""
     options = (
         typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, _UnionType) else (annotation,)
     )
-    if isinstance(value, dict):
+    mapping = as_object(value)
+    if mapping is not None:
         for option in options:
             if isinstance(option, type) and issubclass(option, RequestModel):
                 hints = typing.get_type_hints(option)
                 names = {a.name for a in __import__("attrs").fields(option)}
-                unknown = sorted(set(value) - names)
+                unknown = sorted(set(mapping) - names)
                 if unknown:
                     raise UsageError(
                         f"{where}: unknown field(s) {unknown}; expected some of {sorted(names - {'extra'})}"
                     )
-                return option(**{k: _build(hints[k], v, f"{where}.{k}") for k, v in value.items()})
+                return option(**{k: _build(hints[k], cast(JSON, v), f"{where}.{k}") for k, v in mapping.items()})
     if isinstance(value, list):
         for option in options:
             if typing.get_origin(option) is list:
@@ -107,11 +109,12 @@ def _resolve(client: Any, operation: str) -> Any:
 
 def _call(args: argparse.Namespace) -> int:
     try:
-        arguments = json.loads(args.json)
+        decoded: JSON = json.loads(args.json)
     except ValueError as exc:
         raise UsageError(f"--json is not valid JSON: {exc}") from None
-    if not isinstance(arguments, dict):
-        raise UsageError(f"--json must be a JSON object of arguments, got {type(arguments).__name__}")
+    arguments = as_object(decoded)
+    if arguments is None:
+        raise UsageError(f"--json must be a JSON object of arguments, got {type(decoded).__name__}")
     from ._generated.operations import OPERATIONS
     from ._sync import PandaPon
 
@@ -127,12 +130,13 @@ def _call(args: argparse.Namespace) -> int:
         client = PandaPon()
     with client:
         method = _resolve(client, args.operation)
-        hints = typing.get_type_hints(getattr(type(method.__self__), method.__name__))
+        owner = cast("type[object]", type(method.__self__))
+        hints = typing.get_type_hints(getattr(owner, method.__name__))
         params = [p for p in hints if p != "return"]
         unknown = sorted(set(arguments) - set(params))
         if unknown:
             raise UsageError(f"{args.operation}: unknown argument(s) {unknown}; it takes {params}")
-        kwargs = {k: _build(hints[k], v, k) for k, v in arguments.items()}
+        kwargs = {k: _build(hints[k], cast(JSON, v), k) for k, v in arguments.items()}
         try:
             result = method(**kwargs)
         except TypeError as exc:

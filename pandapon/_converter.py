@@ -16,9 +16,9 @@ a new platform field never breaks parsing and stays reachable.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 import cattrs
@@ -169,6 +169,9 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
 
     conv.register_structure_hook_factory(lambda t: attrs.has(t) and issubclass(t, Model), structure_factory)
 
+    def encode_json_text(value: object) -> object:
+        return value if isinstance(value, str) else _dumps_compact(conv.unstructure(value))
+
     def unstructure_factory(cl: type[RequestModel]) -> Callable[[RequestModel], dict[str, object]]:
         overrides: dict[str, Any] = {"extra": override(omit=True)}
         for a in attrs.fields(cl):
@@ -176,7 +179,7 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
                 continue
             kw: dict[str, Any] = {"rename": _wire_name(a), "omit_if_default": True}
             if a.metadata.get("json_in_string"):
-                kw["unstruct_hook"] = lambda v: v if isinstance(v, str) else _dumps_compact(conv.unstructure(v))
+                kw["unstruct_hook"] = encode_json_text
             elif a.metadata.get("wire_int"):
                 kw["unstruct_hook"] = _wire_int
             elif a.metadata.get("wire_str"):
@@ -198,7 +201,7 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
 
 def _wire_int(value: object) -> object:
     if isinstance(value, list):
-        return [_wire_int(v) for v in value]
+        return [_wire_int(v) for v in cast("list[object]", value)]
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return value
@@ -206,7 +209,7 @@ def _wire_int(value: object) -> object:
 
 def _wire_str(value: object) -> object:
     if isinstance(value, list):
-        return [_wire_str(v) for v in value]
+        return [_wire_str(v) for v in cast("list[object]", value)]
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
@@ -226,9 +229,9 @@ def to_wire(value: object) -> JSON:
             out[key] = to_wire(item)
         return out
     if isinstance(value, (list, tuple)):
-        return [to_wire(v) for v in value]
+        return [to_wire(v) for v in cast("Iterable[object]", value)]
     if isinstance(value, Mapping):
-        return {str(k): to_wire(v) for k, v in value.items()}
+        return {str(k): to_wire(v) for k, v in cast("Mapping[object, object]", value).items()}
     if value is None or isinstance(value, (str, int, bool, Decimal)):
         return value
     return str(value)

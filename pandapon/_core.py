@@ -38,8 +38,8 @@ from ._exceptions import (
 from ._model import RequestModel
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, decide, parse_retry_after
-from ._signing import HeaderSigner, _BaseSigner, mask_key
-from ._types import JSON
+from ._signing import BaseSigner, HeaderSigner, mask_key
+from ._types import JSON, as_list, as_object
 
 if TYPE_CHECKING:
     import cattrs
@@ -250,7 +250,7 @@ class Core:
             return await self.http_client.send(request, auth=auth)
         if presigned:
             return await self._transport_send(request)
-        if isinstance(auth, _BaseSigner):
+        if isinstance(auth, BaseSigner):
             auth.sign(request)
             return await self._transport_send(request)
         flow = auth.async_auth_flow(request)
@@ -318,9 +318,11 @@ class Core:
             return None
         rows: object = data
         for key in rec.items_path:
-            rows = rows.get(key) if isinstance(rows, dict) else None
-        for row in rows if isinstance(rows, list) else []:
-            if isinstance(row, dict) and str(row.get(rec.key)) == str(value):
+            mapping = as_object(rows)
+            rows = mapping.get(key) if mapping is not None else None
+        for item in as_list(rows):
+            row = as_object(item)
+            if row is not None and str(row.get(rec.key)) == str(value):
                 log.warning(
                     "%s: the outcome was unknown (%s); found the result by %s=%r, not creating it again",
                     endpoint.operation_id,
@@ -486,7 +488,7 @@ class Core:
         if changed:
             for signer in (self.signer, self.query_signer):
                 if hasattr(signer, "clock_offset"):
-                    signer.clock_offset = offset
+                    setattr(signer, "clock_offset", offset)  # noqa: B010 - any httpx.Auth may opt in
             log.info("server clock differs from ours by %.1fs; signing with that offset", offset)
         return changed
 
@@ -547,7 +549,9 @@ class Core:
             payload = json.loads(body, parse_float=Decimal) if body else None
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
             parse_error = exc
-        envelope = payload if isinstance(payload, dict) and "code" in payload else None
+        envelope = as_object(payload)
+        if envelope is not None and "code" not in envelope:
+            envelope = None
         request_id = _str_or_none(envelope.get("requestId")) if envelope else None
         where = f"{endpoint.method} {response.request.url.path}"
         if not 200 <= status < 300:
@@ -570,10 +574,11 @@ class Core:
         if code not in self.config.success_codes:
             self._raise_code(where, response, envelope, request_id)
         data = envelope.get("data")
-        if isinstance(data, dict) and data.get("success") is False:
+        verdict = as_object(data)
+        if verdict is not None and verdict.get("success") is False:
             # Some calls report a business failure inside data (e.g. 1688 receivegoods, preview).
-            inner = data.get("errorCode") or data.get("code")
-            text = data.get("errorInfo") or data.get("errorMsg") or data.get("message")
+            inner = verdict.get("errorCode") or verdict.get("code")
+            text = verdict.get("errorInfo") or verdict.get("errorMsg") or verdict.get("message")
             raise APIError(
                 f"{where}: the platform answered code {code} but data.success is false: "
                 f"errorCode={inner!r} {text!r} (requestId {request_id})",

@@ -68,7 +68,7 @@ async def _flow(call: Call, say: _Printer, fake: Any, events: list[Any], run_id:
     from .types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
 
     page = await call(lambda c: c.taobao.products.search(keyword="", page_no=1, page_size=5))
-    rows = _get(page, "data") or []
+    rows: list[dict[str, Any]] = _get(page, "data") or []
     row = next(r for r in rows if r.get("mpId"))
     say(f"search Taobao: {len(rows)} products on page 1", f"picked “{row['title']}” (itemId {row['itemId']})")
 
@@ -143,7 +143,7 @@ async def _flow(call: Call, say: _Printer, fake: Any, events: list[Any], run_id:
     sub_id = _get(order, "orderLines", 0, "subPurchaseOrderId")
     logistics = await call(lambda c: c.taobao.orders.get_logistics(str(sub_id)))
     detail = logistics.pnm_logistics_details[0]
-    traces = detail.logistics_traces or []
+    traces: list[Any] = detail.logistics_traces or []
     say(
         f"logistics: parcel {detail.mail_no}, {len(traces)} trace event(s)",
         *(f"{t.time}  {t.standerd_desc or t.status_desc or t.action}" for t in traces[-2:]),

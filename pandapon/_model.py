@@ -13,7 +13,7 @@ __all__ = ["Model", "RequestModel"]
 class Model:
     """Base of every response model: frozen, and ``extra`` keeps unknown wire keys (by their wire names)."""
 
-    extra: dict[str, JSON] = attrs.field(factory=dict, repr=False, eq=False)
+    extra: dict[str, JSON] = attrs.field(factory=dict[str, JSON], repr=False, eq=False)
 
 
 @attrs.define(kw_only=True)
@@ -24,4 +24,4 @@ class RequestModel:
     the docs left out can be added without a release.
     """
 
-    extra: dict[str, object] = attrs.field(factory=dict, repr=False)
+    extra: dict[str, object] = attrs.field(factory=dict[str, object], repr=False)

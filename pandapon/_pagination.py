@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
@@ -25,13 +25,14 @@ MAX_PAGES = 10_000
 def _wire_get(obj: object, key: str) -> object:
     """Read ``key`` (a wire name) from a structured model or a plain mapping."""
     if isinstance(obj, Mapping):
-        return obj.get(key)
+        return cast("Mapping[str, object]", obj).get(key)
     cls = type(obj)
     if attrs.has(cls):
         for a in attrs.fields(cls):
             if a.metadata.get("wire", a.name) == key:
                 return getattr(obj, a.name)
-        return getattr(obj, "extra", {}).get(key)
+        extra: Mapping[str, object] = getattr(obj, "extra", {})
+        return extra.get(key)
     return None
 
 
@@ -58,7 +59,7 @@ async def iterate_items(
         rows: object = result
         for key in pagination.items_path:
             rows = _wire_get(rows, key)
-        items = list(rows) if isinstance(rows, (list, tuple)) else []
+        items: list[object] = list(cast("Iterable[object]", rows)) if isinstance(rows, (list, tuple)) else []
         for item in items:
             yield item
         if not items:

@@ -41,7 +41,7 @@ def _md5_upper(text: str) -> str:
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
 
 
-class _BaseSigner(httpx.Auth):
+class BaseSigner(httpx.Auth):
     def __init__(
         self,
         access_key: str,
@@ -83,7 +83,7 @@ class _BaseSigner(httpx.Auth):
         )
 
 
-class HeaderSigner(_BaseSigner):
+class HeaderSigner(BaseSigner):
     """Sign a request with the five system headers (the default signer).
 
     Args:
@@ -125,7 +125,7 @@ class HeaderSigner(_BaseSigner):
         request.headers.update(self.headers())
 
 
-class QuerySigner(_BaseSigner):
+class QuerySigner(BaseSigner):
     """Sign a ``/open/pp/logistics/*`` request with ``timestamp`` and ``sign`` query parameters.
 
     The ``sign`` algorithm of this family is not published (API notes, §5). This default applies the header

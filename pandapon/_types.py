@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, cast
 
-__all__ = ["JSON", "NOT_GIVEN", "NotGiven", "Timeout"]
+__all__ = ["JSON", "NOT_GIVEN", "NotGiven", "Timeout", "as_list", "as_object"]
 
 #: A JSON value as the SDK hands it out: numbers with a fraction are ``Decimal``, never ``float``.
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
@@ -28,3 +28,13 @@ class NotGiven(enum.Enum):
 
 #: Marks an argument that was not passed (``None`` may be a meaningful value).
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
+
+
+def as_object(value: object) -> dict[str, object] | None:
+    """Return a decoded JSON object as a typed mapping, or ``None`` when it is not one."""
+    return cast("dict[str, object]", value) if isinstance(value, dict) else None
+
+
+def as_list(value: object) -> list[object]:
+    """Return a decoded JSON array as a typed list (empty when it is not one)."""
+    return cast("list[object]", value) if isinstance(value, list) else []

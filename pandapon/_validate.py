@@ -6,9 +6,9 @@ the parameter, what was expected and what was got.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -44,6 +44,10 @@ def _got(value: object) -> str:
     return (text[:57] + "...") if len(text) > 60 else text
 
 
+def _all_match(check: Check, value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(check(v) for v in cast("Iterable[object]", value))
+
+
 def expect(
     kind: str | type, *, optional: bool, many: bool = False, json_text: bool = False
 ) -> Callable[[Any, attrs.Attribute[Any], object], None]:
@@ -56,12 +60,17 @@ def expect(
         many: the value is a list of ``kind``.
         json_text: a ``str`` holding JSON text is accepted too (sent as is).
     """
+    check: Check
     if isinstance(kind, str):
         check = _CHECKS[kind]
         word = _WORDS[kind]
     else:
         cls = kind
-        check = lambda v: isinstance(v, cls)  # noqa: E731
+
+        def is_instance(v: object) -> bool:
+            return isinstance(v, cls)
+
+        check = is_instance
         word = f"a {cls.__name__}"
     if many:
         word = f"a list of {word.removeprefix('a ').removeprefix('an ')}"
@@ -71,12 +80,10 @@ def expect(
             return
         if json_text and isinstance(value, str):
             return
-        if many:
-            ok = isinstance(value, (list, tuple)) and all(check(v) for v in value)
-        else:
-            ok = check(value)
+        ok = _all_match(check, value) if many else check(value)
         if not ok:
-            op = getattr(type(inst), "_operation", type(inst).__name__)
+            owner = cast("type[object]", type(inst))
+            op = getattr(owner, "_operation", owner.__name__)
             extra = " or JSON text" if json_text else ""
             none = " or None" if optional else ""
             raise InvalidInputError(

@@ -100,14 +100,14 @@ def pytest_configure(config: pytest.Config) -> None:
         _RECORDS.append(" ".join(str(a) for a in args))
 
     exceptions.PandaPonError.__init__ = recording_init  # type: ignore[method-assign]
-    original_signature = signing._BaseSigner.signature
+    original_signature = signing.BaseSigner.signature
 
-    def recording_signature(self: signing._BaseSigner, timestamp: str, nonce: str) -> str:
+    def recording_signature(self: signing.BaseSigner, timestamp: str, nonce: str) -> str:
         value = original_signature(self, timestamp, nonce)
         _SIGNATURES.add(value)
         return value
 
-    signing._BaseSigner.signature = recording_signature  # type: ignore[method-assign]
+    signing.BaseSigner.signature = recording_signature  # type: ignore[method-assign]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -12,6 +12,7 @@ classes whose methods delegate in one line through the client's portal.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import keyword
 import re
@@ -773,21 +774,36 @@ class Generator:
                 if body:
                     for option in body.get("oneOf", [body]):
                         if "$ref" in option:
-                            body_cls = self.ensure_model(option["$ref"].rsplit("/", 1)[-1], "response", "webhooks",
-                                                         op["operationId"])
+                            body_cls = self.ensure_model(
+                                option["$ref"].rsplit("/", 1)[-1], "response", "webhooks", op["operationId"]
+                            )
             out.append((key, op, body_cls))
         return out
 
     def emit_webhook_table(self, hooks: list[tuple[str, dict[str, Any], str | None]]) -> str:
-        lines = [BANNER, '"""Every push the platform sends: message type (or pattern) -> description."""', "",
-                 "from __future__ import annotations", "", "from typing import Any", "", "from .models.webhooks import ("]
+        lines = [
+            BANNER,
+            '"""Every push the platform sends: message type (or pattern) -> description."""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "from typing import Any",
+            "",
+            "from .models.webhooks import (",
+        ]
         lines += [f"    {n}," for n in sorted(self.models.get("webhooks", {}))]
-        lines += [")", "", "#: ``(message type or pattern, name, platform, confidence, body model or None)``",
-                  "WEBHOOKS: tuple[tuple[str, str, int, str, Any], ...] = ("]
+        lines += [
+            ")",
+            "",
+            "#: ``(message type or pattern, name, platform, confidence, body model or None)``",
+            "WEBHOOKS: tuple[tuple[str, str, int, str, Any], ...] = (",
+        ]
         for key, op, body_cls in hooks:
             name = op["operationId"].split(".", 1)[1]
-            lines.append(f'    ("{key}", "{name}", {int(op.get("x-pandapon-platform", 0))}, '
-                         f'"{op.get("x-pandapon-confidence")}", {body_cls or "None"}),')
+            lines.append(
+                f'    ("{key}", "{name}", {int(op.get("x-pandapon-platform", 0))}, '
+                f'"{op.get("x-pandapon-confidence")}", {body_cls or "None"}),'
+            )
         lines.append(")")
         return "\n".join(lines) + "\n"
 
@@ -859,10 +875,50 @@ def endpoint_table(gen: Generator) -> str:
     return "\n".join(rows)
 
 
+_IMPORT = re.compile(
+    r"^from (\S+) import \(\n((?:    \w+,\n)+)\)\n|^from (\S+) import ([\w, ]+)(?:  # noqa: F401)?\n|^import (\w+)(?:  # noqa: F401)?\n",
+    re.M,
+)
+
+
+def prune_imports(text: str) -> str:
+    """Drop imported names a generated module does not use (strict type checkers flag them)."""
+    body_start = 0
+    for m in _IMPORT.finditer(text):
+        body_start = max(body_start, m.end())
+    body = text[body_start:]
+    tree = ast.parse(body)
+    names_used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    for node in tree.body:  # re-exports: names listed in __all__
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            names_used |= {
+                c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+
+    def used(name: str) -> bool:
+        return name in names_used
+
+    def replace(m: re.Match[str]) -> str:
+        if m.group(5):  # import x
+            return m.group(0).replace("  # noqa: F401", "") if used(m.group(5)) else ""
+        module = m.group(1) or m.group(3)
+        names = [n.strip(" ,") for n in (m.group(2) or m.group(4)).replace("\n", " ").split(",") if n.strip(" ,")]
+        keep = [n for n in names if used(n) or n == "annotations"]
+        if not keep:
+            return ""
+        if m.group(2) and len(keep) > 1:
+            return f"from {module} import (\n" + "".join(f"    {n},\n" for n in keep) + ")\n"
+        return f"from {module} import {', '.join(keep)}\n"
+
+    head = _IMPORT.sub(replace, text[:body_start])
+    head = re.sub(r"\n\n\n+", "\n\n", head)
+    return head + body
+
+
 def render(spec_path: Path = SPEC) -> dict[str, str]:
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     gen = Generator(spec)
-    files = dict(gen.files())
+    files = {name: prune_imports(text) for name, text in gen.files()}
     files["README.md"] = endpoint_table(gen)
     return files
 

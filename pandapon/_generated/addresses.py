@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from .resources.addresses import AsyncAddresses, Addresses
 
 __all__ = ["AsyncAddresses", "Addresses"]

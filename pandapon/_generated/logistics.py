@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from .resources.logistics import AsyncLogistics, Logistics
 
 __all__ = ["AsyncLogistics", "Logistics"]

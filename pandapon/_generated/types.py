@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-from .models.addresses import (
-    AddressesAddOrUpdateRequest,
-)
+from .models.addresses import AddressesAddOrUpdateRequest
 from .models.alibaba_cart import (
     AlibabaCartCreateOrderAddressParam,
     AlibabaCartCreateOrderRequest,

@@ -9,10 +9,7 @@ from typing import Any
 
 from .models.webhooks import (
     AlibabaOrderPriceModifyBody,
-    AlibabaOrderPriceModifyNativeLogistics,
-    AlibabaOrderPriceModifyProductItem,
     TaobaoOrderPriceModifyBody,
-    TaobaoOrderPriceModifySubOrder,
 )
 
 #: ``(message type or pattern, name, platform, confidence, body model or None)``

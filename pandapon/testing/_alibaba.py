@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 from . import _serialize as wire
-from ._base import Context, Params, RouteTable, bad, not_found
+from ._base import Context, Params, RouteTable, bad, is_array, not_found
 from ._records import AlibabaCartItem, AlibabaLine, AlibabaOrder, AlibabaRefund, Offer, Seller, Spec
 from ._state import ALIBABA_PAID, State
 
@@ -85,13 +85,15 @@ def _filtered(p: Params, offers: Iterable[Offer]) -> list[Offer]:
         and (high is None or o.price <= high)
         and (category is None or o.category_id == category)
     ]
-    if isinstance(sort, dict):
+    if sort is not None:
         for field, direction in sort.items():
             if field not in ("price", "monthSold"):
                 raise bad(f"param 'sort': expected keys 'price' or 'monthSold', got {field!r}")
             if direction not in ("asc", "desc"):
                 raise bad(f"param 'sort.{field}': expected 'asc' or 'desc', got {direction!r}")
-            key = (lambda o: o.price) if field == "price" else (lambda o: Decimal(o.month_sold))
+            key: Callable[[Offer], Decimal] = (
+                (lambda o: o.price) if field == "price" else (lambda o: Decimal(o.month_sold))
+            )
             found.sort(key=key, reverse=direction == "desc")
     return found
 
@@ -303,7 +305,7 @@ def _preview(cargo: list[Cargo], flow: str) -> dict[str, object]:
 def _create(
     state: State, p: Params, seller: Seller, entries: list[Cargo], address: dict[str, object], now: float
 ) -> AlibabaOrder:
-    lines = []
+    lines: list[AlibabaLine] = []
     for offer, spec, quantity in entries:
         spec.stock -= quantity
         lines.append(
@@ -343,7 +345,8 @@ def batch_pay(ctx: Context) -> object:
     p, state = ctx.params, ctx.state
     order_ids = p.ids("orderIds", non_empty=True)
     orders = [state.alibaba_order(order_id) for order_id in order_ids]
-    paid, cant = [], []
+    paid: list[str] = []
+    cant: list[str] = []
     for order in orders:
         if order.status == "waitbuyerpay":
             state.pay_alibaba(order, ctx.now)
@@ -379,7 +382,7 @@ def batch_create(ctx: Context) -> object:
 @route("GET", "/alibaba/order/logistics/trace")
 def logistics_trace(ctx: Context) -> object:
     order = ctx.state.alibaba_order(ctx.params.text("orderId"))
-    traces = []
+    traces: list[dict[str, object]] = []
     if order.logistics_bill_no is not None:
         traces.append(
             {
@@ -606,7 +609,7 @@ def logistics_companies(ctx: Context) -> object:
 
 def _cart_items(state: State, p: Params) -> list[AlibabaCartItem]:
     key = "cartIds" if p.has("cartIds") or not p.has("ids") else "ids"
-    items = []
+    items: list[AlibabaCartItem] = []
     for cart_id in p.ids(key, non_empty=True):
         item = state.alibaba_cart.get(int(cart_id)) if cart_id.isdigit() else None
         if item is None:
@@ -700,7 +703,7 @@ def cart_list(ctx: Context) -> object:
             {"sellerOpenId": seller.open_id, "sellerNickName": seller.nick, "cartItemInfos": []},
         )
         rows = group["cartItemInfos"]
-        assert isinstance(rows, list)
+        assert is_array(rows)
         rows.append(wire.alibaba_cart_row(item))
     return {
         "disableList": [g for (enabled, _), g in groups.items() if not enabled],

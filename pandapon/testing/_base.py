@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeGuard, overload
 
 import attrs
 
@@ -21,6 +21,8 @@ __all__ = [
     "RouteTable",
     "bad",
     "dumps",
+    "is_array",
+    "is_object",
     "not_found",
 ]
 
@@ -53,6 +55,16 @@ def _default(value: object) -> object:
 def dumps(value: object) -> bytes:
     """Encode compact UTF-8 JSON with raw CJK characters, as the platform's examples show."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default).encode("utf-8")
+
+
+def is_array(value: object) -> TypeGuard[list[object]]:
+    """Tell whether a JSON value is an array (its elements are not checked, hence ``list[object]``)."""
+    return isinstance(value, list)
+
+
+def is_object(value: object) -> TypeGuard[dict[str, object]]:
+    """Tell whether a JSON value is an object (decoded JSON objects always have string keys)."""
+    return isinstance(value, dict)
 
 
 def kind(value: object) -> str:
@@ -208,7 +220,7 @@ class Params:
         value = self._values.get(key)
         if value is None:
             return None
-        if not isinstance(value, dict):
+        if not is_object(value):
             raise self.fail(key, "an object", value)
         return value
 
@@ -226,14 +238,14 @@ class Params:
         value = self._values.get(key)
         if value is None:
             return None
-        if not isinstance(value, list):
+        if not is_array(value):
             raise self.fail(key, "an array", value)
         return value
 
     def objects(self, key: str, *, non_empty: bool = False) -> Iterator[Params]:
         """Yield a reader for each object of a required array of objects."""
         for index, element in enumerate(self.array(key, non_empty=non_empty)):
-            if not isinstance(element, dict):
+            if not is_object(element):
                 raise self.fail(f"{key}[{index}]", "an object", element)
             yield Params(element, prefix=f"{self.name(key)}[{index}].")
 
@@ -247,14 +259,24 @@ class Params:
             out.append(str(element).strip())
         return out
 
-    def json_text(self, key: str, expected: Literal["array", "object"]) -> object:
+    @overload
+    def json_text(self, key: str, expected: Literal["array"]) -> list[object]: ...
+    @overload
+    def json_text(self, key: str, expected: Literal["object"]) -> dict[str, object]: ...
+    def json_text(self, key: str, expected: Literal["array", "object"]) -> list[object] | dict[str, object]:
         """Decode a required JSON-text field (a string that holds JSON); code 400 when it is not valid JSON."""
         value = self.json_text_or_none(key, expected)
         if value is None:
             raise self.missing(key, f"JSON text of an {expected}")
         return value
 
-    def json_text_or_none(self, key: str, expected: Literal["array", "object"]) -> object:
+    @overload
+    def json_text_or_none(self, key: str, expected: Literal["array"]) -> list[object] | None: ...
+    @overload
+    def json_text_or_none(self, key: str, expected: Literal["object"]) -> dict[str, object] | None: ...
+    def json_text_or_none(
+        self, key: str, expected: Literal["array", "object"]
+    ) -> list[object] | dict[str, object] | None:
         """Decode an optional JSON-text field."""
         value = self._values.get(key)
         if value is None or value == "":
@@ -262,15 +284,17 @@ class Params:
         if not isinstance(value, str):
             raise self.fail(key, f"JSON text of an {expected} (a string holding JSON)", value)
         try:
-            decoded = json.loads(value)
+            decoded: object = json.loads(value)
         except ValueError as exc:
             raise bad(
                 f"param '{self.name(key)}': expected JSON text of an {expected}, got invalid JSON ({exc})"
             ) from None
-        wanted = list if expected == "array" else dict
-        if not isinstance(decoded, wanted):
-            raise bad(f"param '{self.name(key)}': expected JSON text of an {expected}, got JSON {kind(decoded)}")
-        return decoded
+        if expected == "array":
+            if is_array(decoded):
+                return decoded
+        elif is_object(decoded):
+            return decoded
+        raise bad(f"param '{self.name(key)}': expected JSON text of an {expected}, got JSON {kind(decoded)}")
 
 
 def _bounds(minimum: int | None, maximum: int | None) -> str:

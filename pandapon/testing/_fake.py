@@ -27,7 +27,7 @@ import attrs
 import httpx
 
 from ._alibaba import TABLE as ALIBABA
-from ._base import BusinessError, Context, Params, Route, dumps
+from ._base import BusinessError, Context, Params, Route, dumps, is_object
 from ._other import TABLE as OTHER
 from ._push import Outbox, PushAttempt, PushMessage
 from ._records import Order
@@ -720,10 +720,10 @@ class FakePandaPon:
         values: dict[str, object] = {k: v for k, v in request.query.items() if k not in ("timestamp", "sign")}
         if request.method != "GET" and request.body.strip():
             try:
-                body = json.loads(request.body)
+                body: object = json.loads(request.body)
             except ValueError as exc:
                 return self._business(route, BusinessError(400, f"the request body is not valid JSON: {exc}"))
-            if not isinstance(body, dict):
+            if not is_object(body):
                 return self._business(route, BusinessError(400, "the request body must be a JSON object"))
             values.update(body)
         values.update(path_params)

@@ -40,7 +40,7 @@ def address_add_or_update(ctx: Context) -> object:
     address_id = p.integer_or("id", 0, minimum=0)
     fields = ("name", "province", "city", "district", "address", "phone")
     if address_id:
-        record = state.addresses.get(address_id)
+        record: dict[str, object] | None = state.addresses.get(address_id)
         if record is None:
             raise not_found("id", address_id)
         for field in fields:
@@ -102,7 +102,7 @@ def item_logistics_price(ctx: Context) -> object:
 def order_render_freight(ctx: Context) -> object:
     p, state = ctx.params, ctx.state
     _receiver(p, required=False)
-    items = []
+    items: list[dict[str, object]] = []
     total = Decimal(0)
     for q in p.objects("renderItems", non_empty=True):
         item_id, sku_id = q.text("itemId"), q.text("skuId")
@@ -132,7 +132,7 @@ def update_logistic_info(ctx: Context) -> object:
     order_id, tmall_order_id = p.text_or_none("orderId"), p.text_or_none("tmallOrderId")
     if order_id is None and tmall_order_id is None:
         raise p.missing("orderId", "orderId or tmallOrderId")
-    infos = []
+    infos: list[object] = []
     for q in p.objects("logisticInfos") if p.has("logisticInfos") else iter(()):
         if q.has("lineItem"):
             line = q.nested("lineItem", q.obj("lineItem"))

@@ -10,7 +10,7 @@ import anyio
 import attrs
 import httpx
 
-from ._base import dumps
+from ._base import dumps, is_object
 
 __all__ = ["Outbox", "PushAttempt", "PushMessage", "sign_push"]
 
@@ -51,8 +51,8 @@ class PushMessage:
     @property
     def wrapper(self) -> dict[str, object]:
         """The pushed JSON object."""
-        value = json.loads(self.raw)
-        assert isinstance(value, dict)
+        value: object = json.loads(self.raw)
+        assert is_object(value)
         return value
 
 

@@ -163,11 +163,11 @@ class TaobaoOrder:
     next_step_at: float | None = None
     warehouse_name: str | None = None
     warehouse_address: str | None = None
-    vouchers: list[str] = attrs.Factory(list)
+    vouchers: list[str] = attrs.Factory(list[str])
     mail_no: str | None = None
-    traces: list[dict[str, object]] = attrs.Factory(list)
+    traces: list[dict[str, object]] = attrs.Factory(list[dict[str, object]])
     cancel_reason: str | None = None
-    domestic_logistics: list[dict[str, object]] = attrs.Factory(list)
+    domestic_logistics: list[dict[str, object]] = attrs.Factory(list[dict[str, object]])
 
     @property
     def line_total(self) -> int:
@@ -187,12 +187,12 @@ class TaobaoRefund:
     refund_desc: str
     status: int  # 10 applied, 20 seller agreed, 30 returned, 100 refunded, -10 refused, -20 closed
     created_at: float
-    images: list[str] = attrs.Factory(list)
+    images: list[str] = attrs.Factory(list[str])
     logistics_company_code: str | None = None
     logistics_company_name: str | None = None
     logistics_no: str | None = None
     buyer_phone: str | None = None
-    messages: list[dict[str, object]] = attrs.Factory(list)
+    messages: list[dict[str, object]] = attrs.Factory(list[dict[str, object]])
 
 
 @attrs.define
@@ -245,7 +245,7 @@ class AlibabaOrder:
     close_reason: str | None = None
     refund_status: str | None = None
     logistics_bill_no: str | None = None
-    logistics_steps: list[dict[str, object]] = attrs.Factory(list)
+    logistics_steps: list[dict[str, object]] = attrs.Factory(list[dict[str, object]])
 
     @property
     def product_total(self) -> Decimal:

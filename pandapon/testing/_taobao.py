@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Sequence
 
 from . import _serialize as wire
-from ._base import Context, Params, RouteTable, bad, not_found
-from ._records import Product, TaobaoCartItem, TaobaoLine, TaobaoOrder, TaobaoRefund
+from ._base import Context, Params, RouteTable, bad, is_array, is_object, not_found
+from ._records import Product, Sku, TaobaoCartItem, TaobaoLine, TaobaoOrder, TaobaoRefund
 from ._state import TAOBAO_PAID, State
 
 __all__ = ["TABLE", "page"]
@@ -81,12 +81,11 @@ def item_search(ctx: Context) -> object:
 def batch_check(ctx: Context) -> object:
     p = ctx.params
     entries = p.json_text("params", "array")
-    assert isinstance(entries, list)
     found: list[object] = []
     missing: list[object] = []
     reasons: list[object] = []
     for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
+        if not is_object(entry):
             raise p.fail(f"params[{index}]", "an object {itemId, skuIds}", entry)
         q = Params(entry, prefix=f"params[{index}].")
         item_id = q.text("itemId")
@@ -142,7 +141,6 @@ def product_source_search(ctx: Context) -> object:
 
 def _receiver(p: Params, key: str, *, json_text: bool) -> dict[str, object]:
     raw = p.json_text(key, "object") if json_text else p.obj(key)
-    assert isinstance(raw, dict)
     q = p.nested(key, raw)
     q.text("name")
     q.text("address")
@@ -163,7 +161,7 @@ def _new_order(
 ) -> TaobaoOrder:
     """Create an order from (product, sku id, quantity, unit price, line no, currency); checks stock first."""
     wanted: dict[str, int] = {}
-    resolved = []
+    resolved: list[tuple[Product, Sku, int, int, str, str]] = []
     for index, (product, sku_id, quantity, price, line_no, currency) in enumerate(lines):
         sku = product.sku(sku_id)
         if sku is None:
@@ -215,12 +213,11 @@ def order_create(ctx: Context) -> object:
     receiver = _receiver(p, "receiver", json_text=True)
     purchase_amount = p.integer("purchaseAmount", minimum=0)
     order_source = p.text_or_none("orderSource")
-    assert isinstance(raw_lines, list)
     if not raw_lines:
         raise bad("param 'orderLineList' must not be an empty array")
-    lines = []
+    lines: list[tuple[Product, str, int, int, str, str]] = []
     for index, raw in enumerate(raw_lines):
-        if not isinstance(raw, dict):
+        if not is_object(raw):
             raise p.fail(
                 f"orderLineList[{index}]", "an object {itemId, orderLineNo, quantity, price, currency, skuId}", raw
             )
@@ -319,7 +316,6 @@ def order_im_link(ctx: Context) -> object:
     p.text("password")
     p.text("pageName")
     params = p.json_text("pageParamMap", "object")
-    assert isinstance(params, dict)
     token = hashlib.sha256(repr(sorted(params.items())).encode()).hexdigest()[:48]
     return f"https://distributor.taobao.global/apps/open/imchat?loginToken={token}"
 
@@ -392,7 +388,7 @@ def refund_list(ctx: Context) -> object:
     status = p.integer_or_none("refundStatus")
     start = p.integer_or_none("refundStartTime", minimum=0)
     end = p.integer_or_none("refundEndTime", minimum=0)
-    rows = []
+    rows: list[dict[str, object]] = []
     for r in ctx.state.taobao_refunds.values():
         created = int(r.created_at * 1000)
         if (
@@ -517,7 +513,7 @@ def _images(p: Params, key: str) -> list[str]:
     raw = p.raw(key)
     if raw is None or raw == "":
         return []
-    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+    if is_array(raw) and all(isinstance(x, str) for x in raw):
         return [str(x) for x in raw]
     if isinstance(raw, str):
         return [part.strip() for part in raw.split(",") if part.strip()]
@@ -613,7 +609,7 @@ def refund_query(ctx: Context) -> object:
 
 
 def _cart_items(state: State, p: Params, key: str = "ids") -> list[TaobaoCartItem]:
-    items = []
+    items: list[TaobaoCartItem] = []
     for cart_id in p.ids(key, non_empty=True):
         item = state.taobao_cart.get(int(cart_id)) if cart_id.isdigit() else None
         if item is None:
@@ -623,7 +619,7 @@ def _cart_items(state: State, p: Params, key: str = "ids") -> list[TaobaoCartIte
 
 
 def _preview_rows(items: list[TaobaoCartItem]) -> dict[str, object]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for item in items:
         row = wire.taobao_cart_row(item)
         row["amount"] = item.sku.price * item.quantity
@@ -669,7 +665,7 @@ def cart_list(ctx: Context) -> object:
             {"shopId": item.product.shop_id, "shopName": item.product.shop_name, "cartItemInfos": []},
         )
         rows = group["cartItemInfos"]
-        assert isinstance(rows, list)
+        assert is_array(rows)
         rows.append(wire.taobao_cart_row(item))
     return {
         "enableList": [g for (enabled, _), g in groups.items() if enabled],

@@ -100,7 +100,7 @@ class RedisDedupe:
         client = self._clients.get(loop)
         if client is None:
             assert self._url is not None
-            client = self._clients[loop] = _Redis.from_url(self._url)
+            client = self._clients[loop] = _Redis.from_url(self._url)  # pyright: ignore[reportUnknownMemberType]
         return client
 
     async def aclose(self) -> None:

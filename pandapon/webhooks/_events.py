@@ -14,6 +14,7 @@ import attrs
 
 from .._converter import CONVERTER
 from .._generated.webhooks import WEBHOOKS
+from .._types import as_object
 from ._errors import WebhookPayloadError
 
 __all__ = [
@@ -64,8 +65,8 @@ class WebhookEvent:
             value = self.body.get(key)
             if value is not None:
                 return str(value)
-        base = self.body.get("baseInfo")
-        if isinstance(base, Mapping) and base.get("id") is not None:
+        base = as_object(self.body.get("baseInfo"))
+        if base is not None and base.get("id") is not None:
             return str(base["id"])
         return None
 
@@ -138,35 +139,36 @@ def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     ``messageBody`` may be an object or JSON text. An unknown ``messageType`` gives an :class:`UnknownEvent`
     (never an exception); a body that is not a JSON object wrapper raises :class:`WebhookPayloadError`.
     """
+    decoded: object
     if isinstance(payload, Mapping):
-        wrapper: Any = dict(payload)
+        decoded = dict(payload)
     else:
         try:
-            wrapper = json.loads(payload, parse_float=Decimal)
+            decoded = json.loads(payload, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
             raise WebhookPayloadError(f"the push body is not JSON: {exc}") from None
-    if not isinstance(wrapper, dict):
+    wrapper = as_object(decoded)
+    if wrapper is None:
         raise WebhookPayloadError(
-            f"expected a JSON object with messageType and messageBody, got {type(wrapper).__name__}"
+            f"expected a JSON object with messageType and messageBody, got {type(decoded).__name__}"
         )
     message_type = wrapper.get("messageType")
     if not isinstance(message_type, str) or not message_type:
         raise WebhookPayloadError(f"expected messageType to be a non-empty string, got {message_type!r}")
     body_value = wrapper.get("messageBody")
-    body: Any = body_value
+    parsed: object = body_value
     if isinstance(body_value, str):
         try:
-            body = json.loads(body_value, parse_float=Decimal) if body_value.strip() else {}
+            parsed = json.loads(body_value, parse_float=Decimal) if body_value.strip() else {}
         except ValueError:
-            body = {"text": body_value}
+            parsed = {"text": body_value}
     elif body_value is None:
-        body = {}
-    if not isinstance(body, dict):
-        body = {"value": body}
+        parsed = {}
+    body: dict[str, Any] = as_object(parsed) or {"value": parsed}
     platform_raw = wrapper.get("messagePlatform")
     platform: Platform | int | None
     try:
-        platform = Platform(int(platform_raw)) if platform_raw is not None else None
+        platform = Platform(int(str(platform_raw))) if platform_raw is not None else None
     except (TypeError, ValueError):
         platform = None
     canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 
+from .._types import as_object
 from ._errors import WebhookPayloadError, WebhookReplayError, WebhookSignatureError, WebhookTooLargeError
 
 __all__ = ["WebhookVerifier", "raw_body"]
@@ -75,8 +76,8 @@ class WebhookVerifier:
 
     def _check_age(self, body: bytes) -> None:
         try:
-            wrapper = json.loads(body)
-            stamp = int(str(wrapper.get("timestamp"))) if isinstance(wrapper, dict) else None
+            wrapper = as_object(json.loads(body))
+            stamp = int(str(wrapper.get("timestamp"))) if wrapper is not None else None
         except (ValueError, TypeError):
             raise WebhookPayloadError("the push's timestamp is missing or not an integer") from None
         if stamp is None:

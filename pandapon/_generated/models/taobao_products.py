@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping  # noqa: F401
-from decimal import Decimal  # noqa: F401
 from typing import ClassVar
 
 import attrs
 
 from ..._model import Model, RequestModel
-from ..._types import JSON  # noqa: F401
+from ..._types import JSON
 from ..._validate import expect
 
 __all__ = [

@@ -5,15 +5,13 @@
 
 from __future__ import annotations
 
-import builtins  # noqa: F401
-from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401
-from decimal import Decimal  # noqa: F401
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 from ..._core import Core
-from ..._endpoint import Endpoint, Pagination, Reconcile  # noqa: F401
-from ..._pagination import iterate_items  # noqa: F401
+from ..._endpoint import Endpoint, Pagination
+from ..._pagination import iterate_items
 from ..._sync import SyncResource
-from ..._types import JSON  # noqa: F401
+from ..._types import JSON
 from ..models.taobao_products import (
     TaobaoProductsBatchCheckParam,
     TaobaoProductsBatchCheckRequest,
