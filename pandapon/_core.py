@@ -365,25 +365,30 @@ class Core:
             status: int | None = None
             retry_after: float | None = None
             transient = False
+            sending = False
             try:
                 if deadline_at is None:
                     await self.rate_limiter.acquire(cost)
+                    sending = True
                     response = await self._send_once(http_request, auth, presigned=presign is not None)
                 else:
                     with anyio.fail_after(max(0.0, deadline_at - time.monotonic())):
                         await self.rate_limiter.acquire(cost)
+                        sending = True
                         response = await self._send_once(http_request, auth, presigned=presign is not None)
             except httpx.TransportError as exc:
                 failure = self._connection_error(http_request, exc)
                 request_sent = not isinstance(exc, _NOT_SENT)
             except TimeoutError:
+                where = "while sending" if sending else "while waiting for the rate limiter"
                 failure = APITimeoutError(
-                    f"{endpoint.method} {http_request.url.path}: the call's deadline of {config.deadline:g}s ran out",
+                    f"{endpoint.method} {http_request.url.path}: the call's deadline of {config.deadline:g}s ran out "
+                    f"{where}",
                     method=endpoint.method,
                     url=str(http_request.url),
-                    request_sent=True,
+                    request_sent=sending,
                 )
-                raise self._final(endpoint, wire, failure, request_sent=True) from None
+                raise self._final(endpoint, wire, failure, request_sent=sending) from None
             else:
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug(

@@ -28,11 +28,21 @@ class RateLimiter(Protocol):
 
 
 class Unlimited:
-    """A limiter that never waits."""
+    """The default: no rate limit, but calls still pause together when the platform says ``Retry-After``."""
+
+    def __init__(self) -> None:
+        self._paused_until = float("-inf")
+
+    async def pause(self, seconds: float) -> None:
+        """Make every ``acquire`` wait at least ``seconds`` from now."""
+        self._paused_until = max(self._paused_until, anyio.current_time() + seconds)
 
     async def acquire(self, cost: float = 1) -> None:
-        """Return at once."""
-        return None
+        """Return at once, unless a pause is in force."""
+        if self._paused_until != float("-inf"):
+            wait = self._paused_until - anyio.current_time()
+            if wait > 0:
+                await anyio.sleep(wait)
 
     def __repr__(self) -> str:
         return "Unlimited()"
