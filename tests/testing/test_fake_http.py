@@ -883,6 +883,27 @@ def _spec() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+def _response_validator(spec: dict[str, Any], key: str) -> Any:
+    """A JSON Schema (2020-12) validator for the 200 answer of ``"METHOD /path"``, refs resolved in the spec."""
+    from jsonschema import Draft202012Validator
+
+    method, path = key.split(" ", 1)
+    pointer = "/".join(
+        [
+            "#",
+            "paths",
+            path.replace("~", "~0").replace("/", "~1"),
+            method.lower(),
+            "responses",
+            "200",
+            "content",
+            "application~1json",
+            "schema",
+        ]
+    )
+    return Draft202012Validator({"$ref": pointer, "paths": spec["paths"], "components": spec["components"]})
+
+
 def _documented_fields(spec: dict[str, Any], operation: dict[str, Any]) -> set[str]:
     """The documented member names of ``data`` (empty when unknown or scalar)."""
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
@@ -917,12 +938,21 @@ async def test_every_endpoint_answers_with_the_documented_fields(api: Api) -> No
         f"{m.upper()} {p}": op for p, ops in spec["paths"].items() for m, op in ops.items() if m in ("get", "post")
     }
     called: set[str] = set()
+    validated: set[str] = set()
 
     async def call(
         method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None, route: str | None = None
     ) -> Any:
         key = route or f"{method} {path}"
-        data = await api.ok(method, path, body=body, params=params)
+        response = await api.send(method, path, body=body, params=params)
+        assert response.status_code == 200, response.text
+        envelope = response.json()
+        assert envelope["code"] in (200, 0), envelope
+        # Every answer validates against the response schema of our OpenAPI description.
+        errors = sorted(_response_validator(spec, key).iter_errors(envelope), key=lambda e: list(e.path))
+        assert not errors, (key, [f"{list(e.path)}: {e.message}" for e in errors[:5]])
+        validated.add(key)
+        data = envelope.get("data")
         expected = _documented_fields(spec, operations[key])
         sample = data[0] if isinstance(data, list) and data else data
         if expected and isinstance(sample, dict):
@@ -1138,7 +1168,7 @@ async def test_every_endpoint_answers_with_the_documented_fields(api: Api) -> No
     item = await call("POST", "/alibaba/cart/add", body={"offerId": offer.offer_id, "specId": spec_.spec_id})
     await call("POST", "/alibaba/cart/delete", body={"cartIds": [item["id"]]})
     # Foundations
-    assert (
+    answer = (
         await api.send(
             "POST",
             "/open/address/addOrUpdate",
@@ -1151,8 +1181,11 @@ async def test_every_endpoint_answers_with_the_documented_fields(api: Api) -> No
                 "phone": "13800000000",
             },
         )
-    ).json() == {"code": 0, "msg": "成功"}
+    ).json()
+    assert answer == {"code": 0, "msg": "成功"}
+    assert not list(_response_validator(spec, "POST /open/address/addOrUpdate").iter_errors(answer))
     called.add("POST /open/address/addOrUpdate")
+    validated.add("POST /open/address/addOrUpdate")
     addresses = await call("POST", "/open/address/get", body={})
     assert [a["name"] for a in addresses][-1] == "王五"
     # Warehouse logistics (query-signed)
@@ -1211,6 +1244,7 @@ async def test_every_endpoint_answers_with_the_documented_fields(api: Api) -> No
     )
 
     assert called == set(fake.routes)
+    assert validated == called  # every endpoint's answer was checked against the spec
 
 
 # --------------------------------------------------------------------------- over real sockets
