@@ -115,3 +115,52 @@ def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.count("never twice") == 2
     assert run_demo(real=True) == 2  # --real without credentials
+
+
+@pytest.mark.loopback
+def test_webhook_listen_prints_verified_events() -> None:
+    import hashlib
+    import hmac
+    import time
+
+    import httpx
+
+    from tests.helpers import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pandapon", "webhook-listen", "--port", str(port), "--secret", "s3cret"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "listening for pushes" in proc.stdout.readline()
+        body = json.dumps(
+            {
+                "messageType": "1688_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY",
+                "messageBody": '{"orderId": 42}',
+                "messagePlatform": 1,
+                "timestamp": str(int(time.time() * 1000)),
+            }
+        ).encode()
+        signature = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers={"Authorization": signature})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert answer.status_code == 200
+        assert (
+            httpx.post(f"http://127.0.0.1:{port}/", content=body, headers={"Authorization": "0" * 64}).status_code
+            == 401
+        )
+        line = proc.stdout.readline()
+        assert "price_change" in line and "1688_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY" in line and "order=42" in line
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
