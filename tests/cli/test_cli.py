@@ -164,3 +164,22 @@ def test_webhook_listen_prints_verified_events() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_fake_server_prints_the_credentials_and_serves(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    served: dict[str, object] = {}
+
+    def run(app: object, **kwargs: object) -> None:
+        served.update(kwargs, app=app)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    assert main(["fake-server", "--port", "8099", "--seed", "3", "--callback-url", "http://127.0.0.1:9/hook"]) == 0
+    out = capsys.readouterr().out
+    assert "export PANDAPON_BASE_URL=http://127.0.0.1:8099" in out
+    assert "PANDAPON_ACCESS_SECRET=" in out
+    assert served["port"] == 8099 and served["date_header"] is False
+    assert served["app"].callback_url == "http://127.0.0.1:9/hook"
