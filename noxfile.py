@@ -14,7 +14,7 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 def tests(session: nox.Session) -> None:
     """Run the suite (every async test runs on asyncio and trio)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--cov=pandapon", "--cov-fail-under=90", *session.posargs)
 
 
 @nox.session
