@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import glob
+import os
+
 import nox
+
+# Let nox find every installed CPython 3.10-3.13 (pyenv keeps them off PATH).
+for _bin in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[0-3].*/bin"))):
+    if _bin not in os.environ.get("PATH", ""):
+        os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + _bin
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "typecheck", "codegen_check", "tests"]
