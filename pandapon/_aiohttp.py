@@ -34,6 +34,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limit = limit
         self._keepalive = keepalive_timeout
         self._session: Any = None
+        self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
 
     def _get_session(self) -> Any:
         session = self._session
@@ -52,14 +53,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         aiohttp = self._aiohttp
         timeouts = cast("dict[str, float | None]", request.extensions.get("timeout") or {})
-        connect = timeouts.get("connect")
-        pool = timeouts.get("pool")
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None if connect is None and pool is None else (connect or 0) + (pool or 0),
-            sock_connect=connect,
-            sock_read=timeouts.get("read"),
-        )
+        connect, pool, read = timeouts.get("connect"), timeouts.get("pool"), timeouts.get("read")
+        timeout = self._timeouts.get((connect, pool, read))
+        if timeout is None:
+            if len(self._timeouts) > 64:  # per-call deadlines make many distinct values: keep the cache small
+                self._timeouts.clear()
+            timeout = self._timeouts[connect, pool, read] = aiohttp.ClientTimeout(
+                total=None,
+                connect=None if connect is None and pool is None else (connect or 0) + (pool or 0),
+                sock_connect=connect,
+                sock_read=read,
+            )
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() not in _SKIP]
         body = request.content
         sent = False
