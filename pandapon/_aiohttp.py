@@ -10,6 +10,7 @@ decisions (was the request sent or not?) do not change.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import httpx
@@ -50,36 +51,49 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 session._retry_connection = False
         return session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        aiohttp = self._aiohttp
-        timeouts = cast("dict[str, float | None]", request.extensions.get("timeout") or {})
+    def _timeout(self, timeouts: Mapping[str, float | None]) -> Any:
         connect, pool, read = timeouts.get("connect"), timeouts.get("pool"), timeouts.get("read")
         timeout = self._timeouts.get((connect, pool, read))
         if timeout is None:
             if len(self._timeouts) > 64:  # per-call deadlines make many distinct values: keep the cache small
                 self._timeouts.clear()
-            timeout = self._timeouts[connect, pool, read] = aiohttp.ClientTimeout(
+            timeout = self._timeouts[connect, pool, read] = self._aiohttp.ClientTimeout(
                 total=None,
                 connect=None if connect is None and pool is None else (connect or 0) + (pool or 0),
                 sock_connect=connect,
                 sock_read=read,
             )
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() not in _SKIP]
-        body = request.content
+        return timeout
+
+    async def send_raw(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]],
+        content: bytes | None,
+        timeouts: Mapping[str, float | None],
+        request: httpx.Request | None = None,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Send one request; return the status, the raw headers and the body (the core's fast path).
+
+        Raises:
+            httpx.TransportError: the subclass that matches what went wrong (``ConnectError`` when nothing was sent).
+        """
+        aiohttp = self._aiohttp
         sent = False
         try:
             response = await self._get_session().request(
-                request.method,
-                str(request.url),
+                method,
+                url,
                 headers=headers,
-                data=body or None,
+                data=content or None,
                 allow_redirects=False,
-                timeout=timeout,
+                timeout=self._timeout(timeouts),
                 skip_auto_headers=("Content-Type",),
             )
             sent = True
             try:
-                content = await response.read()
+                body = await response.read()
             finally:
                 response.release()
         except aiohttp.ConnectionTimeoutError as exc:
@@ -93,12 +107,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except aiohttp.ClientError as exc:
             kind = httpx.ReadError if sent else httpx.WriteError
             raise kind(str(exc) or type(exc).__name__, request=request) from exc
+        return response.status, list(response.raw_headers), body
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() not in _SKIP]
+        timeouts = cast("dict[str, float | None]", request.extensions.get("timeout") or {})
+        status, raw_headers, body = await self.send_raw(
+            request.method, str(request.url), headers, request.content, timeouts, request
+        )
         return httpx.Response(
-            response.status,
-            headers=[(k, v) for k, v in response.raw_headers],
-            content=content,
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
+            status, headers=raw_headers, content=body, request=request, extensions={"http_version": b"HTTP/1.1"}
         )
 
     async def aclose(self) -> None:

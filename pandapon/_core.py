@@ -5,6 +5,7 @@ Every endpoint coroutine, the ``request()`` escape hatch and the sync facade end
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -100,6 +101,29 @@ def _query_value(value: object) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+@attrs.define
+class _Prepared:
+    """One attempt's request before it becomes an ``httpx.Request`` (the aiohttp fast path never builds one)."""
+
+    method: str
+    url: httpx.URL
+    headers: Mapping[str, str]
+    content: bytes | None
+    timeouts: Mapping[str, float | None]
+
+
+_NO_DEADLINE = contextlib.nullcontext()
+
+#: Returned by the fast unwrap when the answer needs the full treatment (errors, odd envelopes).
+_MISS: Any = object()
+
+
+def _cut(timeouts: Mapping[str, float | None], remaining: float) -> dict[str, float | None]:
+    """Cut every timeout to the time left before the call's deadline."""
+    remaining = max(0.001, remaining)
+    return {k: remaining if v is None else min(v, remaining) for k, v in timeouts.items()}
 
 
 def default_transport() -> httpx.AsyncBaseTransport:
@@ -208,13 +232,13 @@ class Core:
             url = self._urls[path] = httpx.URL(self.config.base_url.rstrip("/") + "/" + path.lstrip("/"))
         return url
 
-    def _build(
+    def _prepare(
         self,
         endpoint: Endpoint,
         wire: Mapping[str, object] | None,
         params: Mapping[str, object] | None,
         presign: HeaderSigner | None = None,
-    ) -> httpx.Request:
+    ) -> _Prepared:
         path = self.config.path_overrides.get(endpoint.operation_id, endpoint.path)
         query: dict[str, str] = {}
         content: bytes | None = None
@@ -234,13 +258,31 @@ class Core:
         if query:
             url = url.copy_merge_params(query)
         headers = _JSON_HEADERS if content is not None else _GET_HEADERS
-        if self.http_client is not None:
-            return self.http_client.build_request(endpoint.method, url, content=content, headers=headers)
         if presign is not None:
             # The default signer's headers go in at construction: cheaper than setting them one by one later.
             headers = {**headers, **presign.headers()}
+        return _Prepared(endpoint.method, url, headers, content, self._timeout_ext)
+
+    def _build(
+        self,
+        endpoint: Endpoint,
+        wire: Mapping[str, object] | None,
+        params: Mapping[str, object] | None,
+        presign: HeaderSigner | None = None,
+    ) -> httpx.Request:
+        return self._request(self._prepare(endpoint, wire, params, presign))
+
+    def _request(self, prepared: _Prepared) -> httpx.Request:
+        if self.http_client is not None:
+            return self.http_client.build_request(
+                prepared.method, prepared.url, content=prepared.content, headers=prepared.headers
+            )
         return httpx.Request(
-            endpoint.method, url, content=content, headers=headers, extensions={"timeout": self._timeout_ext}
+            prepared.method,
+            prepared.url,
+            content=prepared.content,
+            headers=prepared.headers,
+            extensions={"timeout": prepared.timeouts},
         )
 
     # ------------------------------------------------------------------ sending
@@ -353,12 +395,17 @@ class Core:
         cost = config.endpoint_costs.get(endpoint.operation_id, 1.0)
         deadline_at = None if config.deadline is None else time.monotonic() + config.deadline
         presign = auth if type(auth) is HeaderSigner and self.http_client is None else None
+        # On the aiohttp transport with the default signer, a clean success never builds httpx objects.
+        fast_send = getattr(self._shared.get(), "send_raw", None) if presign is not None else None
         attempt = 0
         skew_retried = False
         while True:
             offset_before = self.clock_offset
-            http_request = self._build(endpoint, wire, params, presign)
+            prepared = self._prepare(endpoint, wire, params, presign)
             if deadline_at is not None:
+                prepared.timeouts = _cut(prepared.timeouts, deadline_at - time.monotonic())
+            http_request = None if fast_send is not None else self._request(prepared)
+            if http_request is not None and deadline_at is not None and self.http_client is not None:
                 self._cut_timeout(http_request, deadline_at - time.monotonic())
             started = time.perf_counter()
             failure: PandaPonError
@@ -366,35 +413,64 @@ class Core:
             retry_after: float | None = None
             transient = False
             sending = False
+            response: httpx.Response | None = None
+            code, raw_headers, body = 0, list[tuple[bytes, bytes]](), b""
             try:
-                if deadline_at is None:
+                # No cancel scope at all without a deadline: it costs a few microseconds per call.
+                scope = (
+                    _NO_DEADLINE if deadline_at is None else anyio.fail_after(max(0.0, deadline_at - time.monotonic()))
+                )
+                with scope:
                     await self.rate_limiter.acquire(cost)
                     sending = True
-                    response = await self._send_once(http_request, auth, presigned=presign is not None)
-                else:
-                    with anyio.fail_after(max(0.0, deadline_at - time.monotonic())):
-                        await self.rate_limiter.acquire(cost)
-                        sending = True
+                    if fast_send is not None:
+                        code, raw_headers, body = await fast_send(
+                            prepared.method, str(prepared.url), prepared.headers, prepared.content, prepared.timeouts
+                        )
+                    else:
+                        assert http_request is not None
                         response = await self._send_once(http_request, auth, presigned=presign is not None)
             except httpx.TransportError as exc:
-                failure = self._connection_error(http_request, exc)
+                failure = self._connection_error(prepared.method, prepared.url, exc)
                 request_sent = not isinstance(exc, _NOT_SENT)
             except TimeoutError:
                 where = "while sending" if sending else "while waiting for the rate limiter"
                 failure = APITimeoutError(
-                    f"{endpoint.method} {http_request.url.path}: the call's deadline of {config.deadline:g}s ran out "
+                    f"{endpoint.method} {prepared.url.path}: the call's deadline of {config.deadline:g}s ran out "
                     f"{where}",
                     method=endpoint.method,
-                    url=str(http_request.url),
+                    url=str(prepared.url),
                     request_sent=sending,
                 )
                 raise self._final(endpoint, wire, failure, request_sent=sending) from None
             else:
+                if response is None:
+                    if 200 <= code < 300 and RAW_RESPONSES.get() is None:
+                        result = self._fast_unwrap(endpoint, body)
+                        if result is not _MISS:
+                            if log.isEnabledFor(logging.DEBUG):
+                                log.debug(
+                                    "%s %s -> %s in %.1f ms (attempt %d, key %s)",
+                                    endpoint.method,
+                                    prepared.url.path,
+                                    code,
+                                    (time.perf_counter() - started) * 1000,
+                                    attempt + 1,
+                                    self._key_hint,
+                                )
+                            now = time.monotonic()
+                            if now >= self._shared.next_skew_check:
+                                self._shared.next_skew_check = now + SKEW_CHECK_INTERVAL
+                                dates = [v for k, v in raw_headers if k.lower() == b"date"]
+                                self._observe_date(dates[-1].decode("latin-1") if dates else None)
+                            return result
+                    # Anything but a clean success goes the full way, with real httpx objects for the errors.
+                    response = httpx.Response(code, headers=raw_headers, content=body, request=self._request(prepared))
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug(
                         "%s %s -> %s in %.1f ms (attempt %d, key %s)",
                         endpoint.method,
-                        http_request.url.path,
+                        prepared.url.path,
                         response.status_code,
                         (time.perf_counter() - started) * 1000,
                         attempt + 1,
@@ -460,7 +536,7 @@ class Core:
             log.info(
                 "retrying %s %s in %.2fs (attempt %d of %d): %s",
                 endpoint.method,
-                http_request.url.path,
+                prepared.url.path,
                 decision.delay,
                 attempt + 2,
                 config.max_retries + 1,
@@ -477,9 +553,11 @@ class Core:
     def _observe_clock(self, response: httpx.Response) -> bool:
         """Update the signers' clock offset from ``Date``; return whether it changed by more than 2 s."""
         dates = response.headers.get_list("date")
-        if not dates or not hasattr(self.signer, "clock_offset"):
+        return self._observe_date(dates[-1] if dates else None)  # a front server may add its own Date first
+
+    def _observe_date(self, date: str | None) -> bool:
+        if date is None or not hasattr(self.signer, "clock_offset"):
             return False
-        date = dates[-1]  # a front server may add its own Date before the application's
         import email.utils
 
         try:
@@ -498,9 +576,7 @@ class Core:
         return changed
 
     def _cut_timeout(self, request: httpx.Request, remaining: float) -> None:
-        remaining = max(0.001, remaining)
-        timeouts = dict(request.extensions.get("timeout") or self._timeout_ext)
-        request.extensions["timeout"] = {k: remaining if v is None else min(v, remaining) for k, v in timeouts.items()}
+        request.extensions["timeout"] = _cut(request.extensions.get("timeout") or self._timeout_ext, remaining)
 
     def _final(
         self, endpoint: Endpoint, wire: Mapping[str, object] | None, failure: PandaPonError, *, request_sent: bool
@@ -528,22 +604,44 @@ class Core:
         )
 
     @staticmethod
-    def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> APIConnectionError:
+    def _connection_error(method: str, url: httpx.URL, exc: httpx.TransportError) -> APIConnectionError:
         sent = not isinstance(exc, _NOT_SENT)
         kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         what = "timed out" if kind is APITimeoutError else "failed"
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         error = kind(
-            f"{request.method} {request.url.path} {what} ({detail}); "
+            f"{method} {url.path} {what} ({detail}); "
             + ("the request may have reached the server" if sent else "the request was not sent"),
-            method=request.method,
-            url=str(request.url),
+            method=method,
+            url=str(url),
             request_sent=sent,
         )
         error.__cause__ = exc
         return error
 
     # ------------------------------------------------------------------ the envelope
+
+    def _fast_unwrap(self, endpoint: Endpoint, body: bytes) -> Any:
+        """The result of a clean success, or ``_MISS`` when the answer needs :meth:`_unwrap` (and its errors)."""
+        try:
+            envelope = as_object(json.loads(body, parse_float=Decimal)) if body else None
+        except ValueError:
+            return _MISS
+        if envelope is None or envelope.get("code") not in self.config.success_codes:
+            return _MISS
+        data = envelope.get("data")
+        verdict = as_object(data)
+        if verdict is not None and verdict.get("success") is False:
+            return _MISS
+        target = endpoint.result
+        if target is None or target is JSON:
+            return data
+        if data is None:
+            return None
+        try:
+            return self.converter.structure(data, target)
+        except Exception:  # the slow path structures again and raises the typed error
+            return _MISS
 
     def _unwrap(self, endpoint: Endpoint, response: httpx.Response) -> Any:
         status = response.status_code
