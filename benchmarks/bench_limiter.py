@@ -317,12 +317,10 @@ def run(quick: bool) -> Section:
         f"rate_limiter=...). Window {duration:.0f} s; 'calls completed in window' counts calls that returned "
         "inside it. With burst=1 the first call goes at once, so a perfect limiter completes rate × window + 1. "
         "'Steady' = (calls − 1) ÷ (last − first completion): the rate once running, without start-up latency.",
-        "The burst=2 row is a diagnostic, not part of the brief: it isolates why burst=1 can under-deliver. "
-        "A TokenBucket waiter sleeps exactly its deficit (1/rate = 5 ms) but wakes late by some δ (asyncio's epoll "
-        "timeout has 1 ms resolution, plus scheduling of 32 tasks); on waking the bucket refills to min(burst, …), "
-        "so with burst=1 the tokens accrued during δ are discarded and every interval stretches to 1/rate + δ. "
-        "With burst ≥ 2 they are kept and the rate is exact. The Redis limiter is immune: GCRA schedules slots on "
-        "an absolute timeline (next slot = previous + 1/rate), so a late wake-up costs no capacity.",
+        "The burst=2 row is a diagnostic, not part of the brief. It was added when TokenBucket still refilled"
+        " on wake-up, which lost capacity whenever a waiter woke late (burst=1 achieved 0.94×). TokenBucket n"
+        "ow schedules slots on an absolute timeline (GCRA, like the Redis limiter: next slot = previous + 1/r"
+        "ate), so a late wake-up costs no capacity and both rows are exact.",
         "The Redis row: 4 processes (multiprocessing, spawn) × 16 tasks share one key; they start on one "
         "wall-clock instant after all have imported and connected; redis-server started by the benchmark "
         "(`redis-server --port N --save '' --appendonly no`).",
