@@ -448,38 +448,16 @@ class Core:
                     if 200 <= code < 300 and RAW_RESPONSES.get() is None:
                         result = self._fast_unwrap(endpoint, body)
                         if result is not _MISS:
-                            if log.isEnabledFor(logging.DEBUG):
-                                log.debug(
-                                    "%s %s -> %s in %.1f ms (attempt %d, key %s)",
-                                    endpoint.method,
-                                    prepared.url.path,
-                                    code,
-                                    (time.perf_counter() - started) * 1000,
-                                    attempt + 1,
-                                    self._key_hint,
-                                )
-                            now = time.monotonic()
-                            if now >= self._shared.next_skew_check:
-                                self._shared.next_skew_check = now + SKEW_CHECK_INTERVAL
+                            self._log_attempt(prepared, code, started, attempt)
+                            if self._skew_check_due():
                                 dates = [v for k, v in raw_headers if k.lower() == b"date"]
                                 self._observe_date(dates[-1].decode("latin-1") if dates else None)
                             return result
                     # Anything but a clean success goes the full way, with real httpx objects for the errors.
                     response = httpx.Response(code, headers=raw_headers, content=body, request=self._request(prepared))
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug(
-                        "%s %s -> %s in %.1f ms (attempt %d, key %s)",
-                        endpoint.method,
-                        prepared.url.path,
-                        response.status_code,
-                        (time.perf_counter() - started) * 1000,
-                        attempt + 1,
-                        self._key_hint,
-                    )
+                self._log_attempt(prepared, response.status_code, started, attempt)
                 raw = RAW_RESPONSES.get()
-                now = time.monotonic()
-                if now >= self._shared.next_skew_check:
-                    self._shared.next_skew_check = now + SKEW_CHECK_INTERVAL
+                if self._skew_check_due():
                     self._observe_clock(response)
                 try:
                     result = self._unwrap(endpoint, response)
@@ -544,6 +522,26 @@ class Core:
             )
             await anyio.sleep(decision.delay)
             attempt += 1
+
+    def _log_attempt(self, prepared: _Prepared, status: int, started: float, attempt: int) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %s in %.1f ms (attempt %d, key %s)",
+                prepared.method,
+                prepared.url.path,
+                status,
+                (time.perf_counter() - started) * 1000,
+                attempt + 1,
+                self._key_hint,
+            )
+
+    def _skew_check_due(self) -> bool:
+        """Whether to compare the server's ``Date`` with our clock now (at most every ``SKEW_CHECK_INTERVAL``)."""
+        now = time.monotonic()
+        if now < self._shared.next_skew_check:
+            return False
+        self._shared.next_skew_check = now + SKEW_CHECK_INTERVAL
+        return True
 
     @property
     def clock_offset(self) -> float:
