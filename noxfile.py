@@ -31,6 +31,7 @@ def lint(session: nox.Session) -> None:
     """ruff check and format check."""
     session.install("ruff")
     session.run("ruff", "check", "pandapon", "tests", "tools", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "pandapon", "tests", "tools", "benchmarks", "noxfile.py")
 
 
 @nox.session

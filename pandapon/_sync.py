@@ -7,16 +7,19 @@ Generated sync resources delegate each call in one line to :meth:`PortalRunner.r
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextvars
 import logging
 import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypeVar, overload
 
 import anyio
+import anyio.abc
 import attrs
 import httpx
 from anyio.from_thread import BlockingPortal
@@ -45,12 +48,120 @@ A = TypeVar("A")
 _runners: weakref.WeakSet[PortalRunner] = weakref.WeakSet()
 
 
+class _Call:
+    """One sync call in flight: its outcome, and a lock the calling thread blocks on until the loop fills it."""
+
+    __slots__ = ("_lock", "abandoned", "cancel", "done", "error", "value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+        self.abandoned = False
+        self.cancel: Callable[[], object] | None = None
+
+    def finish(self, value: Any = None, error: BaseException | None = None) -> None:
+        if not self.done:
+            self.value, self.error, self.done = value, error, True
+            self._lock.release()
+
+    def wait(self) -> None:
+        self._lock.acquire()
+
+
+def _closed_in_flight() -> ClientClosedError:
+    return ClientClosedError("the client was closed while this call was in flight")
+
+
+class _LoopSide:
+    """The portal loop's half of a sync call: starts it as a task there and finishes its ``_Call``.
+
+    ``submit(fn, *args)`` is the loop's own thread-safe "call soon" (``loop.call_soon_threadsafe`` on asyncio,
+    ``TrioToken.run_sync_soon`` on trio), so a call costs one hand-off into the loop and one back out. anyio's
+    ``BlockingPortal.call`` costs one more: it waits for the loop to confirm the task was spawned before waiting for
+    its result. Calls still run in the portal's loop, on its client, and are cancelled when the portal stops.
+    """
+
+    def __init__(self, backend: str, client: AsyncPandaPon, tg: anyio.abc.TaskGroup) -> None:
+        self.client = client
+        self._tg = tg
+        self._tasks: set[asyncio.Task[None]] = set()
+        if backend == "asyncio":
+            loop = asyncio.get_running_loop()
+            self._loop: asyncio.AbstractEventLoop | None = loop
+
+            def submit(fn: Callable[..., object], *args: Any) -> None:
+                loop.call_soon_threadsafe(fn, *args, context=contextvars.copy_context())
+
+        else:
+            import trio
+
+            token = trio.lowlevel.current_trio_token()
+            self._loop = None
+
+            def submit(fn: Callable[..., object], *args: Any) -> None:
+                token.run_sync_soon(partial(contextvars.copy_context().run, fn, *args))
+
+        self.submit = submit
+
+    # Everything below runs in the loop thread.
+    def start(self, call: _Call, fn: Callable[[AsyncPandaPon], Awaitable[Any]]) -> None:
+        if call.abandoned:
+            return
+        try:
+            if self._loop is not None:
+                task = self._loop.create_task(self._drive(call, fn))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                call.cancel = task.cancel
+            else:
+                self._tg.start_soon(self._drive, call, fn)
+        except RuntimeError:  # the task group is closing: the client is being closed
+            call.finish(error=_closed_in_flight())
+
+    @staticmethod
+    def abandon(call: _Call) -> None:
+        call.abandoned = True
+        if call.cancel is not None:
+            call.cancel()
+
+    async def _drive(self, call: _Call, fn: Callable[[AsyncPandaPon], Awaitable[Any]]) -> None:
+        try:
+            if self._loop is not None:
+                call.finish(await fn(self.client))
+                return
+            with anyio.CancelScope() as scope:  # trio: a scope of its own lets abandon() cancel just this call
+                call.cancel = scope.cancel
+                value = await fn(self.client)
+                call.finish(value)
+            call.finish(error=_closed_in_flight())  # no-op unless the scope was cancelled
+        except anyio.get_cancelled_exc_class():
+            call.finish(error=_closed_in_flight())
+            raise
+        except BaseException as exc:
+            call.finish(error=exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    async def cancel_all(self) -> None:
+        """Cancel the calls still running (the portal is stopping) and wait for them to finish."""
+        self._tg.cancel_scope.cancel()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+
 @attrs.define
 class _State:
     pid: int
     thread: threading.Thread
     portal: BlockingPortal
-    client: AsyncPandaPon
+    loop_side: _LoopSide
+    pending: set[_Call]
 
 
 class PortalRunner:
@@ -81,34 +192,45 @@ class PortalRunner:
         self._state = None
 
     def _start(self) -> _State:
-        ready: concurrent.futures.Future[tuple[BlockingPortal, AsyncPandaPon]] = concurrent.futures.Future()
+        ready: concurrent.futures.Future[tuple[BlockingPortal, _LoopSide]] = concurrent.futures.Future()
         settings = self._settings
         close_timeout = self.close_timeout
+        backend = self.backend
+        # Calls submitted but not finished. Whatever is left when the loop has ended (a submission that raced the
+        # shutdown) is failed with ClientClosedError in the portal thread, so no caller waits forever.
+        pending: set[_Call] = set()
 
         async def main() -> None:
             client: AsyncPandaPon | None = None
             try:
                 async with BlockingPortal() as portal:
                     client = AsyncPandaPon._from_settings(settings)
-                    ready.set_result((portal, client))
-                    await portal.sleep_until_stopped()
+                    async with anyio.create_task_group() as tg:
+                        loop_side = _LoopSide(backend, client, tg)
+                        ready.set_result((portal, loop_side))
+                        await portal.sleep_until_stopped()
+                        with anyio.move_on_after(close_timeout, shield=True):
+                            await loop_side.cancel_all()
             finally:
-                # Every portal task has finished or been cancelled: close the pool in its own loop.
+                # Every call has finished or been cancelled: close the pool in its own loop.
                 if client is not None:
                     with anyio.move_on_after(close_timeout, shield=True):
                         await client.aclose()
 
         def run() -> None:
             try:
-                anyio.run(main, backend=self.backend)
+                anyio.run(main, backend=backend)
             except BaseException as exc:  # pragma: no cover - surfaced to the caller below
                 if not ready.done():
                     ready.set_exception(exc)
+            finally:
+                for call in list(pending):
+                    call.finish(error=_closed_in_flight())
 
         thread = threading.Thread(target=run, name=f"pandapon-portal-{id(self):x}", daemon=True)
         thread.start()
-        portal, client = ready.result()
-        return _State(os.getpid(), thread, portal, client)
+        portal, loop_side = ready.result()
+        return _State(os.getpid(), thread, portal, loop_side, pending)
 
     def _ensure(self) -> _State:
         state = self._state
@@ -130,19 +252,34 @@ class PortalRunner:
                 "a PandaPon (sync) method was called from inside its own event loop thread, which would deadlock; "
                 "await the AsyncPandaPon method instead"
             )
+        call = _Call()
+        loop_side = state.loop_side
+        state.pending.add(call)
         try:
-            return state.portal.call(_invoke, fn, state.client)
-        except concurrent.futures.CancelledError:
-            raise ClientClosedError("the client was closed while this call was in flight") from None
-        except RuntimeError as exc:
-            if "portal is not running" in str(exc) or self._closed:
+            if self._closed:
+                raise ClientClosedError("this PandaPon client is closed; create a new one")
+            try:
+                loop_side.submit(loop_side.start, call, fn)
+            except RuntimeError as exc:  # the loop has ended (asyncio and trio both raise a RuntimeError)
                 raise ClientClosedError("this PandaPon client is closed; create a new one") from exc
+            call.wait()
+        except BaseException:
+            if not call.done:  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
+                try:
+                    loop_side.submit(loop_side.abandon, call)
+                except RuntimeError:
+                    pass
             raise
+        finally:
+            state.pending.discard(call)
+        if call.error is not None:
+            raise call.error
+        return call.value  # type: ignore[no-any-return]
 
     def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
         """Iterate an async iterator from the portal's loop, one item (one page fetch at most) per step."""
         state = self._ensure()
-        iterator = state.portal.call(_make_iter, make, state.client)
+        iterator = self.run(lambda c: _make_iter(make, c))
         try:
             while True:
                 try:
@@ -153,8 +290,8 @@ class PortalRunner:
         finally:
             if self._state is state and not self._closed:
                 try:
-                    state.portal.call(_aclose_iter, iterator)
-                except (RuntimeError, concurrent.futures.CancelledError):
+                    self.run(lambda _c: _aclose_iter(iterator))
+                except ClientClosedError:
                     pass
 
     def close(self) -> None:
@@ -176,10 +313,6 @@ class PortalRunner:
     @property
     def closed(self) -> bool:
         return self._closed
-
-
-async def _invoke(fn: Callable[[AsyncPandaPon], Awaitable[T]], client: AsyncPandaPon) -> T:
-    return await fn(client)
 
 
 async def _make_iter(make: Callable[[AsyncPandaPon], AsyncIterator[T]], client: AsyncPandaPon) -> AsyncIterator[T]:

@@ -300,7 +300,9 @@ async def test_clock_skew_is_corrected_from_date_and_retried_once() -> None:
 async def test_auth_failure_without_skew_is_not_retried() -> None:
     import email.utils
 
-    rec = Recorder(httpx.Response(401, json=envelope(None, code=401), headers={"date": email.utils.formatdate(usegmt=True)}))
+    rec = Recorder(
+        httpx.Response(401, json=envelope(None, code=401), headers={"date": email.utils.formatdate(usegmt=True)})
+    )
     async with client(rec) as c:
         with pytest.raises(AuthenticationError):
             await c.request("GET", "/x")
@@ -333,7 +335,9 @@ async def test_unknown_outcome_of_create_is_reconciled_by_seller_order_number() 
     rec = Recorder(handler)
     line = TaobaoOrdersCreateOrderLine(item_id="1", sku_id="2", quantity="1", price="5")
     async with client(rec) as c:
-        result = await c.taobao.orders.create([line], 5, TaobaoOrdersCreateReceiver(name="n"), seller_order_number="SHOP-1")
+        result = await c.taobao.orders.create(
+            [line], 5, TaobaoOrdersCreateReceiver(name="n"), seller_order_number="SHOP-1"
+        )
     assert result == created
     assert [r.url.path for r in rec.requests] == ["/open/order", "/open/order/page"]
 

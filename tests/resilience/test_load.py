@@ -17,6 +17,7 @@ def our_threads() -> int:
     """Threads other than trio's idle worker pool (whose threads retire on their own ~10 s after use)."""
     return sum(1 for t in threading.enumerate() if not t.name.startswith("Trio thread"))
 
+
 pytestmark = pytest.mark.loopback
 
 

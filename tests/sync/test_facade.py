@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -163,3 +165,89 @@ def test_with_options_view_shares_the_portal() -> None:
             view.request("GET", "/x")
         assert len(rec.requests) == 1
         assert view._runner is client._runner
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_an_interrupted_sync_call_is_cancelled_in_the_loop(backend: str) -> None:
+    """Ctrl-C while a sync call waits: the caller gets KeyboardInterrupt and the call stops in the portal's loop."""
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def slow_once(request: httpx.Request) -> httpx.Response:
+        if started.is_set():
+            return ok(2)
+        started.set()
+        try:
+            await anyio.sleep(60)
+        except anyio.get_cancelled_exc_class():
+            cancelled.set()
+            raise
+        return ok(1)  # pragma: no cover - cancelled first
+
+    def interrupt() -> None:
+        assert started.wait(5)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    assert threading.current_thread() is threading.main_thread()
+    with make(slow_once, backend=backend) as client:
+        timer = threading.Thread(target=interrupt)
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            client.request("GET", "/x")
+        timer.join()
+        assert cancelled.wait(5), "the abandoned call kept running in the loop"
+        assert client.request("GET", "/x") == 2  # the client still works
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_callers_context_variables_reach_the_call(backend: str) -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("tenant")
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(var.get("unset"))
+        return ok(1)
+
+    with make(handler, backend=backend) as client:
+        var.set("acme")
+        client.request("GET", "/x")
+        done = threading.Event()
+
+        def other_thread() -> None:
+            var.set("globex")
+            client.request("GET", "/x")
+            done.set()
+
+        threading.Thread(target=other_thread).start()
+        assert done.wait(5)
+    assert seen == ["acme", "globex"]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_close_while_threads_keep_calling_never_hangs_or_loses_an_answer(backend: str) -> None:
+    """Calls racing close() either return their answer or raise ClientClosedError; none waits forever."""
+    client = make(lambda request: ok(int(request.url.params["i"])), backend=backend)
+    outcomes: list[tuple[int, object]] = []
+    lock = threading.Lock()
+
+    def worker(w: int) -> None:
+        for i in range(w * 10_000, w * 10_000 + 2_000):
+            try:
+                result: object = client.request("GET", "/x", params={"i": i})
+            except ClientClosedError as exc:
+                result = exc
+            with lock:
+                outcomes.append((i, result))
+            if isinstance(result, ClientClosedError):
+                return
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    client.close()
+    for t in threads:
+        t.join(10)
+    assert not any(t.is_alive() for t in threads), "a caller is stuck after close()"
+    answered = [(i, r) for i, r in outcomes if not isinstance(r, ClientClosedError)]
+    assert answered and all(i == r for i, r in answered)
+    assert sum(isinstance(r, ClientClosedError) for _, r in outcomes) == 6
