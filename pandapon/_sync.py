@@ -88,6 +88,7 @@ class _LoopSide:
         self.client = client
         self._tg = tg
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
         if backend == "asyncio":
             loop = asyncio.get_running_loop()
             self._loop: asyncio.AbstractEventLoop | None = loop
@@ -109,6 +110,9 @@ class _LoopSide:
     # Everything below runs in the loop thread.
     def start(self, call: _Call, fn: Callable[[AsyncPandaPon], Awaitable[Any]]) -> None:
         if call.abandoned:
+            return
+        if self._stopping:
+            call.finish(error=_closed_in_flight())
             return
         try:
             if self._loop is not None:
@@ -147,6 +151,7 @@ class _LoopSide:
 
     async def cancel_all(self) -> None:
         """Cancel the calls still running (the portal is stopping) and wait for them to finish."""
+        self._stopping = True
         self._tg.cancel_scope.cancel()
         tasks = list(self._tasks)
         for task in tasks:
