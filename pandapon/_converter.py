@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar, cast
+from types import UnionType
+from typing import Any, TypeVar, Union, cast, get_origin
 
 import attrs
 import cattrs
@@ -113,6 +114,14 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot encode {_got(value)} as JSON")
 
 
+_NoneType = type(None)
+
+
+def _is_optional(t: Any) -> bool:
+    """``X | None`` / ``Optional[X]`` for a single ``X``."""
+    return get_origin(t) in (Union, UnionType) and len(t.__args__) == 2 and _NoneType in t.__args__
+
+
 def _wire_name(a: attrs.Attribute[Any]) -> str:
     return str(a.metadata.get("wire", a.name))
 
@@ -142,6 +151,25 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
 
         return hook
 
+    def optional_factory(t: Any) -> Callable[[object, Any], object]:
+        # cattrs' generic Optional hook looks the inner type's hook up on every value; look it up once (lazily,
+        # so that a model that refers to itself still works).
+        inner = next(a for a in t.__args__ if a is not _NoneType)
+        exact = inner if inner in (str, int, bool, Decimal) else None  # values already of that type pass as they are
+        hook: Callable[[object, Any], object] | None = None
+
+        def structure_optional(value: object, _: Any) -> object:
+            nonlocal hook
+            if value is None or type(value) is exact:
+                return value
+            if hook is None:
+                hook = conv.get_structure_hook(inner)
+            return hook(value, inner)
+
+        return structure_optional
+
+    conv.register_structure_hook_factory(_is_optional, optional_factory)
+
     def structure_factory(cl: type[Model]) -> Callable[[Mapping[str, object], Any], Model]:
         attrs.resolve_types(cl)  # string annotations (PEP 563) to types, once per class
         fields = [a for a in attrs.fields(cl) if a.name != "extra"]
@@ -157,12 +185,11 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
         known = frozenset(_wire_name(a) for a in fields)
 
         def structure(value: Mapping[str, object], _: Any) -> Model:
-            if not isinstance(value, Mapping):
+            if value.__class__ is not dict and not isinstance(value, Mapping):  # skip the ABC check for a dict
                 raise StructureFailure(f"expected an object, got {_got(value)}")
             obj = base(value, cl)
-            extra = {k: v for k, v in value.items() if k not in known}
-            if extra:
-                object.__setattr__(obj, "extra", extra)
+            if value.keys() - known:  # a set difference in C; the dict of unknown keys is built only when needed
+                object.__setattr__(obj, "extra", {k: v for k, v in value.items() if k not in known})
             return obj
 
         return structure

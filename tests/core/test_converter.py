@@ -109,3 +109,35 @@ def test_arbitrary_extra_keys_never_break_parsing(extra: dict[str, object]) -> N
     payload = {k: v for k, v in extra.items() if k not in ("orderId", "amount", "lineList")}
     order = CONVERTER.structure({"orderId": "1", **payload}, Order)
     assert order.extra == payload
+
+
+@attrs.frozen(kw_only=True)
+class Category(Model):
+    name: str | None = None
+    parent: Category | None = None
+    depth: int | None = None
+    enabled: bool | None = None
+
+
+def test_optional_fields_convert_pass_through_and_recurse() -> None:
+    cat = CONVERTER.structure(
+        {"name": 7, "depth": "2", "enabled": "true", "parent": {"name": "root", "parent": None, "depth": 0}},
+        Category,
+    )
+    assert cat == Category(name="7", depth=2, enabled=True, parent=Category(name="root", depth=0))
+    assert CONVERTER.structure({"name": None}, Category) == Category()
+    with pytest.raises(ClassValidationError) as info:
+        CONVERTER.structure({"parent": {"depth": "deep", "enabled": 2}}, Category)
+    assert structure_errors(info.value, "$") == [
+        "$.parent.depth: expected an integer, got 'deep' (str)",
+        "$.parent.enabled: expected a boolean, got 2 (int)",
+    ]
+
+
+def test_a_mapping_that_is_not_a_dict_is_accepted_and_a_list_is_refused() -> None:
+    from types import MappingProxyType
+
+    assert CONVERTER.structure(MappingProxyType({"orderId": 5, "zz": 1}), Order) == Order(order_id="5", extra={"zz": 1})
+    with pytest.raises(ClassValidationError) as info:
+        CONVERTER.structure({"parent": ["not", "an", "object"]}, Category)
+    assert structure_errors(info.value, "$") == ["$.parent: expected an object, got ['not', 'an', 'object'] (list)"]
