@@ -136,11 +136,13 @@ class _LoopSide:
             if self._loop is not None:
                 call.finish(await fn(self.client))
                 return
+            if call.abandoned:  # trio: abandoned between start_soon and the task's first step
+                return
             with anyio.CancelScope() as scope:  # trio: a scope of its own lets abandon() cancel just this call
                 call.cancel = scope.cancel
-                value = await fn(self.client)
-                call.finish(value)
-            call.finish(error=_closed_in_flight())  # no-op unless the scope was cancelled
+                call.finish(await fn(self.client))
+            if not call.done:  # the scope was cancelled (abandoned)
+                call.finish(error=_closed_in_flight())
         except anyio.get_cancelled_exc_class():
             call.finish(error=_closed_in_flight())
             raise
@@ -277,8 +279,12 @@ class PortalRunner:
             raise
         finally:
             state.pending.discard(call)
-        if call.error is not None:
-            raise call.error
+        error, call.error = call.error, None
+        if error is not None:
+            try:
+                raise error
+            finally:
+                error = None  # no cycle through this frame (as concurrent.futures does)
         return call.value  # type: ignore[no-any-return]
 
     def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
