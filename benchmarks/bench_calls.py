@@ -27,6 +27,7 @@ import httpx
 import pandapon
 
 from ._common import (
+    ROOT,
     Section,
     bar_chart,
     gen_check,
@@ -222,7 +223,7 @@ def pinned(n: int, rounds: int) -> dict[str, Any] | None:
     if not hasattr(os, "sched_setaffinity"):
         return None
     code = f"from benchmarks.bench_calls import _pinned_child; _pinned_child({n}, {rounds})"
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
