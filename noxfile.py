@@ -78,7 +78,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def release(session: nox.Session) -> None:
-    """Build the wheel and sdist, install the wheel in this clean session and smoke-test it (import, demo)."""
+    """Build the wheel and sdist, install the wheel in this clean session and smoke-test it (import, demo, calls)."""
     import glob
     import shutil
 
@@ -86,6 +86,8 @@ def release(session: nox.Session) -> None:
     session.install("build")
     session.run("python", "-m", "build")
     session.install(*glob.glob("dist/*.whl"))
+    smoke = os.path.abspath("tools/smoke_bare_install.py")
     session.chdir(session.create_tmp())
     session.run("python", "-c", "import pandapon, pandapon.testing, pandapon.webhooks; print(pandapon.__version__)")
     session.run("pandapon", "demo")
+    session.run("python", smoke)  # real loopback calls with the default transport of a bare install

@@ -5,6 +5,7 @@ Every endpoint coroutine, the ``request()`` escape hatch and the sync facade end
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import json
@@ -126,15 +127,27 @@ def _cut(timeouts: Mapping[str, float | None], remaining: float) -> dict[str, fl
     return {k: remaining if v is None else min(v, remaining) for k, v in timeouts.items()}
 
 
+def _running_on_asyncio() -> bool:
+    try:
+        import sniffio
+    except ImportError:  # not a dependency of anyio >= 4.11; trio needs it, so without it only asyncio can run
+        try:
+            return asyncio.current_task() is not None
+        except RuntimeError:
+            return False
+    try:
+        return sniffio.current_async_library() == "asyncio"
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+
+
 def default_transport() -> httpx.AsyncBaseTransport:
     """aiohttp on asyncio when installed (faster under concurrency), else httpcore; ``PANDAPON_TRANSPORT`` overrides."""
     choice = os.environ.get("PANDAPON_TRANSPORT", "auto").strip().lower()
     if choice not in ("auto", "aiohttp", "httpcore"):
         raise ConfigurationError(f"PANDAPON_TRANSPORT must be auto, aiohttp or httpcore, got {choice!r}")
     if choice != "httpcore":
-        import sniffio
-
-        on_asyncio = sniffio.current_async_library() == "asyncio"
+        on_asyncio = _running_on_asyncio()
         if choice == "aiohttp" and not on_asyncio:
             raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs asyncio; trio uses httpcore")
         if on_asyncio:

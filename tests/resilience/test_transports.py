@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -38,6 +39,20 @@ async def test_choice_and_calls(
     async with AsyncPandaPon(**CREDS, base_url=base_url) as client:
         for _ in range(20):
             assert await client.taobao.orders.update_warehouse("1", "w", "a") is True
+
+
+async def test_the_default_transport_does_not_need_sniffio(
+    anyio_backend: str, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """anyio >= 4.11 does not install sniffio; a plain ``pip install pandapon`` on asyncio must still work."""
+    if anyio_backend == "trio":
+        pytest.skip("trio itself depends on sniffio")
+    monkeypatch.setitem(sys.modules, "sniffio", None)  # `import sniffio` now raises ModuleNotFoundError
+    transport = default_transport()
+    assert type(transport) is AiohttpTransport
+    await transport.aclose()
+    async with AsyncPandaPon(**CREDS, base_url=base_url) as client:
+        assert await client.taobao.orders.update_warehouse("1", "w", "a") is True
 
 
 def test_bad_choice_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
