@@ -5,7 +5,6 @@ Every endpoint coroutine, the ``request()`` escape hatch and the sync facade end
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import json
@@ -131,6 +130,8 @@ def _running_on_asyncio() -> bool:
     try:
         import sniffio
     except ImportError:  # not a dependency of anyio >= 4.11; trio needs it, so without it only asyncio can run
+        import asyncio  # already loaded if it is running; not imported eagerly (import time)
+
         try:
             return asyncio.current_task() is not None
         except RuntimeError:
