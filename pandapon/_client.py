@@ -17,7 +17,7 @@ from ._logging import setup_logging
 from ._ratelimit import RateLimiter, Unlimited
 from ._retry import RetryPolicy
 from ._signing import HeaderSigner, QuerySigner, mask_key
-from ._types import JSON, NOT_GIVEN, NotGiven
+from ._types import JSON, NOT_GIVEN, NotGiven, fields_repr
 
 if TYPE_CHECKING:
     from ._generated.addresses import AsyncAddresses
@@ -41,7 +41,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)  # internal; no repr (it holds the secret), no value semantics
 class Settings:
     """Everything a client is built from, resolved and validated (from arguments, then the environment)."""
 
@@ -149,7 +149,7 @@ def resolve_settings(
     )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)  # repr: _types.fields_repr (import time)
 class RawResponse(Generic[T]):
     """A parsed result with the HTTP response it came from.
 
@@ -162,6 +162,8 @@ class RawResponse(Generic[T]):
 
     parsed: T
     http_response: httpx.Response = attrs.field(repr=False)
+
+    __repr__ = fields_repr
 
     @property
     def status_code(self) -> int:

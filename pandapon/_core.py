@@ -64,7 +64,7 @@ _GET_HEADERS = {"accept": "application/json"}
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)  # internal; repr/eq generation costs import time
 class ClientConfig:
     """Settings shared by a client and its ``with_options`` copies (all validated at construction)."""
 
@@ -103,7 +103,7 @@ def _query_value(value: object) -> str:
     return str(value)
 
 
-@attrs.define
+@attrs.define(repr=False, eq=False)
 class _Prepared:
     """One attempt's request before it becomes an ``httpx.Request`` (the aiohttp fast path never builds one)."""
 

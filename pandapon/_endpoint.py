@@ -6,10 +6,13 @@ from typing import Any, Literal
 
 import attrs
 
+from ._types import fields_repr
+
 __all__ = ["Endpoint", "Pagination", "Reconcile"]
 
 
-@attrs.frozen
+# repr/eq: see _types.fields_repr (import time); descriptors are compared by identity.
+@attrs.frozen(repr=False, eq=False)
 class Pagination:
     """How a list endpoint pages: parameter names, where the rows are, and when to stop."""
 
@@ -22,8 +25,10 @@ class Pagination:
     total_pages_field: str | None = None
     current_page_field: str | None = None
 
+    __repr__ = fields_repr
 
-@attrs.frozen
+
+@attrs.frozen(repr=False, eq=False)
 class Reconcile:
     """How to find the result of a write whose outcome is unknown, by a key the caller chose.
 
@@ -42,8 +47,10 @@ class Reconcile:
     param: str
     items_path: tuple[str, ...] = ()
 
+    __repr__ = fields_repr
 
-@attrs.frozen
+
+@attrs.frozen(repr=False, eq=False)
 class Endpoint:
     """One operation of the API description.
 
@@ -71,3 +78,5 @@ class Endpoint:
     pagination: Pagination | None = None
     path_params: tuple[str, ...] = ()
     reconcile: Reconcile | None = None
+
+    __repr__ = fields_repr

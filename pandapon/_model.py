@@ -9,14 +9,15 @@ from ._types import JSON
 __all__ = ["Model", "RequestModel"]
 
 
-@attrs.frozen(kw_only=True)
+# The bases generate no repr/eq of their own (each model class generates its own): cheaper `import pandapon`.
+@attrs.frozen(kw_only=True, repr=False, eq=False)
 class Model:
     """Base of every response model: frozen, and ``extra`` keeps unknown wire keys (by their wire names)."""
 
     extra: dict[str, JSON] = attrs.field(factory=dict[str, JSON], repr=False, eq=False)
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False, eq=False)
 class RequestModel:
     """Base of every request model: mutable builders, unstructured to wire names with unset fields left out.
 

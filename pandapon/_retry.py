@@ -11,13 +11,15 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
+from ._types import fields_repr
+
 __all__ = ["RetryPolicy", "backoff", "decide", "parse_retry_after"]
 
 #: HTTP statuses worth another attempt for idempotent calls.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)  # repr: _types.fields_repr (import time)
 class RetryPolicy:
     """Backoff settings.
 
@@ -31,6 +33,8 @@ class RetryPolicy:
     base: float = 0.25
     cap: float = 8.0
     max_retry_after: float = 60.0
+
+    __repr__ = fields_repr
 
 
 def backoff(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:
@@ -58,13 +62,15 @@ def parse_retry_after(headers: Mapping[str, str], now: Callable[[], float] = tim
     return max(0.0, seconds) if seconds == seconds else None  # NaN check
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)  # a verdict, never compared; repr: _types.fields_repr
 class Decision:
     """The answer of :func:`decide`: retry after ``delay`` seconds, or not (``reason`` says why)."""
 
     retry: bool
     delay: float = 0.0
     reason: str = ""
+
+    __repr__ = fields_repr
 
 
 def decide(

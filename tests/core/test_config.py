@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 import pandapon
@@ -84,3 +85,13 @@ def test_construction_does_no_io(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "create_connection", refuse)
     AsyncPandaPon(**CREDS)
     PandaPon(**CREDS).close()
+
+
+def test_reprs_name_their_fields_and_leave_out_the_response() -> None:
+    from pandapon import Endpoint, RawResponse, RetryPolicy
+
+    assert repr(RetryPolicy(base=0.5)) == "RetryPolicy(base=0.5, cap=8.0, max_retry_after=60.0)"
+    assert RetryPolicy(base=0.5) == RetryPolicy(base=0.5) and RetryPolicy() != RetryPolicy(cap=1.0)
+    assert repr(RawResponse(parsed=[1], http_response=httpx.Response(200))) == "RawResponse(parsed=[1])"
+    endpoint = Endpoint("a.b", "GET", "/x", "query", None, True)
+    assert repr(endpoint).startswith("Endpoint(operation_id='a.b', method='GET', path='/x', location='query'")
