@@ -103,15 +103,20 @@ def _query_value(value: object) -> str:
     return str(value)
 
 
-@attrs.define(repr=False, eq=False)
 class _Prepared:
     """One attempt's request before it becomes an ``httpx.Request`` (the aiohttp fast path never builds one)."""
 
-    method: str
-    url: httpx.URL
-    headers: Mapping[str, str]
-    content: bytes | None
-    timeouts: Mapping[str, float | None]
+    __slots__ = ("content", "headers", "method", "timeouts", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeouts: Mapping[str, float | None],
+    ) -> None:
+        self.method, self.url, self.headers, self.content, self.timeouts = method, url, headers, content, timeouts
 
 
 _NO_DEADLINE = contextlib.nullcontext()

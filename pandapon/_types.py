@@ -52,5 +52,9 @@ def fields_repr(self: AttrsInstance) -> str:
     import attrs
 
     cls = type(self)
-    shown = ", ".join(f"{a.name}={getattr(self, a.name)!r}" for a in attrs.fields(cls) if a.repr)
+    shown = ", ".join(
+        f"{a.name}={a.repr(getattr(self, a.name)) if callable(a.repr) else repr(getattr(self, a.name))}"
+        for a in attrs.fields(cls)
+        if a.repr
+    )
     return f"{cls.__qualname__}({shown})"
