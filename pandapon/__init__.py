@@ -10,7 +10,6 @@ import importlib
 import typing as _typing
 
 from ._client import AsyncPandaPon, RawResponse
-from ._endpoint import Endpoint, Pagination
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -37,10 +36,18 @@ from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from ._converter import CONVERTER, make_converter
+    from ._endpoint import Endpoint, Pagination
     from ._sync import PandaPon
 
-# Imported on first use, so that `import pandapon` does not pay for cattrs or the portal machinery.
-_LAZY = {"CONVERTER": "_converter", "make_converter": "_converter", "PandaPon": "_sync"}
+# Imported on first use, so that `import pandapon` does not pay for cattrs, the portal machinery or the endpoint
+# descriptors (the generated resources load those when first touched).
+_LAZY = {
+    "CONVERTER": "_converter",
+    "make_converter": "_converter",
+    "PandaPon": "_sync",
+    "Endpoint": "_endpoint",
+    "Pagination": "_endpoint",
+}
 
 
 def __getattr__(name: str) -> _typing.Any:

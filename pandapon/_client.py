@@ -11,7 +11,6 @@ import attrs
 import httpx
 
 from ._core import RAW_RESPONSES, ClientConfig, Core
-from ._endpoint import Endpoint
 from ._exceptions import ConfigurationError, InvalidInputError
 from ._logging import setup_logging
 from ._ratelimit import RateLimiter, Unlimited
@@ -391,6 +390,8 @@ class AsyncPandaPon:
         method = method.upper()
         if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidInputError(f"path must start with '/', got {path!r}", parameter="path")
+        from ._endpoint import Endpoint
+
         endpoint = Endpoint(
             operation_id=f"raw {method} {path}",
             method=method,

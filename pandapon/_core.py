@@ -19,7 +19,6 @@ import anyio
 import attrs
 import httpx
 
-from ._endpoint import Endpoint
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -44,6 +43,8 @@ from ._types import JSON, as_list, as_object
 
 if TYPE_CHECKING:
     import cattrs
+
+    from ._endpoint import Endpoint
 
 __all__ = ["ClientConfig", "Core", "RAW_RESPONSES"]
 
@@ -363,6 +364,8 @@ class Core:
         value = (error.body or {}).get(rec.key)
         if value is None or value == "":
             return None
+        from ._endpoint import Endpoint  # loaded with the generated resources, not at `import pandapon`
+
         lookup = Endpoint(
             operation_id=rec.operation_id,
             method=rec.method,
