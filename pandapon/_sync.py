@@ -75,6 +75,10 @@ def _closed_in_flight() -> ClientClosedError:
     return ClientClosedError("the client was closed while this call was in flight")
 
 
+def _closed() -> ClientClosedError:
+    return ClientClosedError("this PandaPon client is closed; create a new one")
+
+
 class _LoopSide:
     """The portal loop's half of a sync call: starts it as a task there and finishes its ``_Call``.
 
@@ -245,7 +249,7 @@ class PortalRunner:
             return state
         with self._lock:
             if self._closed:
-                raise ClientClosedError("this PandaPon client is closed; create a new one")
+                raise _closed()
             state = self._state
             if state is None or state.pid != os.getpid():
                 state = self._state = self._start()
@@ -264,11 +268,11 @@ class PortalRunner:
         state.pending.add(call)
         try:
             if self._closed:
-                raise ClientClosedError("this PandaPon client is closed; create a new one")
+                raise _closed()
             try:
                 loop_side.submit(loop_side.start, call, fn)
             except RuntimeError as exc:  # the loop has ended (asyncio and trio both raise a RuntimeError)
-                raise ClientClosedError("this PandaPon client is closed; create a new one") from exc
+                raise _closed() from exc
             call.wait()
         except BaseException:
             if not call.done:  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
