@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -78,8 +79,9 @@ class Contestant:
     call: Callable[[], Any]
 
 
-def build(loop: asyncio.AbstractEventLoop, base_url: str | None, gen: Any) -> tuple[list[Contestant], list[Any]]:
-    """Return the contestants for one transport and the objects to close afterwards."""
+def build(loop: asyncio.AbstractEventLoop, base_url: str | None, gen: Any | None) -> tuple[list[Contestant], list[Any]]:
+    """Return the contestants for one transport and the objects to close afterwards (``gen=None``: no generated
+    client)."""
     in_process = base_url is None
     url_base = base_url or "https://api.pandapon.com"
     url = url_base + "/open/order/updateWarehouse"
@@ -92,13 +94,6 @@ def build(loop: asyncio.AbstractEventLoop, base_url: str | None, gen: Any) -> tu
     raw_sync = httpx.Client(limits=limits, **transport())
     sdk_async = pandapon.AsyncPandaPon(KEY, SECRET, USER, base_url=url_base, **transport())
     sdk_sync = pandapon.PandaPon(KEY, SECRET, USER, base_url=url_base, **transport())
-    # The generated client's security slot is a bearer token; the plain Client plus our signer as httpx auth
-    # sends exactly the five system headers.
-    gen_client = gen.client_module.Client(
-        base_url=url_base,
-        httpx_args={"auth": pandapon.HeaderSigner(KEY, SECRET, USER), "limits": limits, **transport()},
-    )
-    endpoint, body_cls = gen.endpoint, gen.Body
 
     async def raw_async_call() -> bool:
         return _check(await raw_async.post(url, json=PAYLOAD, headers=headers()))
@@ -112,24 +107,33 @@ def build(loop: asyncio.AbstractEventLoop, base_url: str | None, gen: Any) -> tu
     def sdk_sync_call() -> bool:
         return sdk_sync.taobao.orders.update_warehouse(ORDER, NAME, ADDRESS)
 
-    async def gen_async_call() -> bool:
-        body = body_cls(warehouse_address=ADDRESS, warehouse_name=NAME, order_id=ORDER)
-        return gen_check(await endpoint.asyncio_detailed(client=gen_client, body=body))
-
-    def gen_sync_call() -> bool:
-        body = body_cls(warehouse_address=ADDRESS, warehouse_name=NAME, order_id=ORDER)
-        return gen_check(endpoint.sync_detailed(client=gen_client, body=body))
-
     contestants = [
         Contestant(RAW_ASYNC, "async", raw_async_call),
         Contestant("pandapon async", "async", sdk_async_call),
-        Contestant("openapi-python-client async", "async", gen_async_call),
         Contestant(RAW_SYNC, "sync", raw_sync_call),
         Contestant("pandapon sync", "sync", sdk_sync_call),
-        Contestant("openapi-python-client sync", "sync", gen_sync_call),
     ]
     closers: list[Any] = [raw_async.aclose, raw_sync.close, sdk_async.aclose, sdk_sync.close]
-    closers += [gen_client.get_async_httpx_client().aclose, gen_client.get_httpx_client().close]
+    if gen is not None:
+        # The generated client's security slot is a bearer token; the plain Client plus our signer as httpx auth
+        # sends exactly the five system headers.
+        gen_client = gen.client_module.Client(
+            base_url=url_base,
+            httpx_args={"auth": pandapon.HeaderSigner(KEY, SECRET, USER), "limits": limits, **transport()},
+        )
+        endpoint, body_cls = gen.endpoint, gen.Body
+
+        async def gen_async_call() -> bool:
+            body = body_cls(warehouse_address=ADDRESS, warehouse_name=NAME, order_id=ORDER)
+            return gen_check(await endpoint.asyncio_detailed(client=gen_client, body=body))
+
+        def gen_sync_call() -> bool:
+            body = body_cls(warehouse_address=ADDRESS, warehouse_name=NAME, order_id=ORDER)
+            return gen_check(endpoint.sync_detailed(client=gen_client, body=body))
+
+        contestants.insert(2, Contestant("openapi-python-client async", "async", gen_async_call))
+        contestants.append(Contestant("openapi-python-client sync", "sync", gen_sync_call))
+        closers += [gen_client.get_async_httpx_client().aclose, gen_client.get_httpx_client().close]
     if not in_process:
 
         async def make_session() -> aiohttp.ClientSession:
@@ -166,12 +170,16 @@ def measure(base_url: str | None, n: int, rounds: int, gen: Any) -> dict[str, li
         return lambda: _time_sync(c.call, n) * 1e6
 
     samples = interleave(rounds, {c.name: sampler(c) for c in contestants})
+    _close(loop, closers)
+    return samples
+
+
+def _close(loop: asyncio.AbstractEventLoop, closers: list[Any]) -> None:
     for close in closers:
         result = close()
         if asyncio.iscoroutine(result):
             loop.run_until_complete(result)
     loop.close()
-    return samples
 
 
 def wake_round_trip_us(n: int = 20_000) -> float:
@@ -199,23 +207,16 @@ def wake_round_trip_us(n: int = 20_000) -> float:
 def _pinned_child(n: int, rounds: int) -> None:
     """In a child process pinned to one CPU: the sync contestants in-process, and the wake round trip."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    raw = httpx.Client(transport=httpx.MockTransport(mock_handler))
-    sdk = pandapon.PandaPon(KEY, SECRET, USER, transport=httpx.MockTransport(mock_handler))
-    url = "https://api.pandapon.com/open/order/updateWarehouse"
-
-    def raw_call() -> bool:
-        return _check(raw.post(url, json=PAYLOAD, headers=headers()))
-
-    def sdk_call() -> bool:
-        return sdk.taobao.orders.update_warehouse(ORDER, NAME, ADDRESS)
-
-    samples = interleave(
-        rounds,
-        {RAW_SYNC: lambda: _time_sync(raw_call, n) * 1e6, "pandapon sync": lambda: _time_sync(sdk_call, n) * 1e6},
-    )
-    sdk.close()
-    raw.close()
+    loop = new_loop()
+    contestants, closers = build(loop, None, None)  # the same contestants as the free run, built after pinning
+    calls = {c.name: c.call for c in contestants if c.name in (RAW_SYNC, "pandapon sync")}
+    samples = interleave(rounds, {name: partial(_sampled_sync, call, n) for name, call in calls.items()})
+    _close(loop, closers)
     print(json.dumps({"samples": samples, "wake": wake_round_trip_us()}))
+
+
+def _sampled_sync(call: Callable[[], Any], n: int) -> float:
+    return _time_sync(call, n) * 1e6
 
 
 def pinned(n: int, rounds: int) -> dict[str, Any] | None:
