@@ -6,7 +6,6 @@ synchronous code. Errors all derive from :class:`PandaPonError`.
 
 from __future__ import annotations
 
-import importlib
 import typing as _typing
 
 from ._client import AsyncPandaPon, RawResponse
@@ -27,21 +26,25 @@ from ._exceptions import (
     ResponseValidationError,
     WrongThreadError,
 )
-from ._model import Model, RequestModel
 from ._ratelimit import RateLimiter, RedisRateLimiter, TokenBucket, Unlimited
 from ._retry import RetryPolicy
 from ._signing import HeaderSigner, QuerySigner
-from ._types import JSON, NOT_GIVEN, NotGiven
+from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from ._converter import CONVERTER, make_converter
     from ._endpoint import Endpoint, Pagination
+    from ._model import Model, RequestModel
     from ._sync import PandaPon
+    from ._types import JSON
 
-# Imported on first use, so that `import pandapon` does not pay for cattrs, the portal machinery or the endpoint
-# descriptors (the generated resources load those when first touched).
+# Imported on first use, so that `import pandapon` does not pay for cattrs, the portal machinery, the endpoint
+# descriptors, the model bases or ``decimal`` (the generated resources and the first response load those).
 _LAZY = {
+    "JSON": "_types",
+    "Model": "_model",
+    "RequestModel": "_model",
     "CONVERTER": "_converter",
     "make_converter": "_converter",
     "PandaPon": "_sync",
@@ -54,7 +57,7 @@ def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pandapon' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"pandapon.{module}"), name)
+    value = getattr(__import__(f"pandapon.{module}", fromlist=[name]), name)
     globals()[name] = value
     return value
 

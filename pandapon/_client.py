@@ -16,13 +16,14 @@ from ._logging import setup_logging
 from ._ratelimit import RateLimiter, Unlimited
 from ._retry import RetryPolicy
 from ._signing import HeaderSigner, QuerySigner, mask_key
-from ._types import JSON, NOT_GIVEN, NotGiven, fields_repr
+from ._types import NOT_GIVEN, NotGiven, fields_repr
 
 if TYPE_CHECKING:
     from ._generated.addresses import AsyncAddresses
     from ._generated.alibaba import AsyncAlibaba
     from ._generated.logistics import AsyncLogistics
     from ._generated.taobao import AsyncTaobao
+    from ._types import JSON
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncPandaPon", "AsyncRaw", "RawResponse", "Settings", "resolve_settings"]
 

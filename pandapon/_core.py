@@ -12,13 +12,13 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
 import httpx
 
+from . import _types
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -35,16 +35,16 @@ from ._exceptions import (
     ResponseValidationError,
     excerpt,
 )
-from ._model import RequestModel
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, decide, parse_retry_after
 from ._signing import BaseSigner, HeaderSigner, mask_key
-from ._types import JSON, as_list, as_object
+from ._types import as_list, as_object
 
 if TYPE_CHECKING:
     import cattrs
 
     from ._endpoint import Endpoint
+    from ._model import RequestModel
 
 __all__ = ["ClientConfig", "Core", "RAW_RESPONSES"]
 
@@ -87,6 +87,8 @@ def _dumps(value: object) -> bytes:
 
 
 def _default(value: object) -> object:
+    from decimal import Decimal  # only values json cannot encode get here
+
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
     if attrs.has(type(value)):
@@ -215,6 +217,9 @@ class Core:
         self._urls: dict[str, httpx.URL] = {}
         self._timeout_ext = config.timeout.as_dict()
         self._key_hint = mask_key(getattr(signer, "access_key", ""))
+        from decimal import Decimal  # here rather than at `import pandapon`: about a millisecond
+
+        self._parse_float = Decimal
 
     def with_config(self, config: ClientConfig) -> Core:
         """Return a core that shares this one's connections, signers and limiter, with other settings."""
@@ -371,7 +376,7 @@ class Core:
             method=rec.method,
             path=rec.path,
             location=rec.location,
-            result=JSON,
+            result=_types.JSON,
             idempotent=True,
         )
         try:
@@ -408,10 +413,11 @@ class Core:
     ) -> Any:
         if self._shared.closed:
             raise ClientClosedError("the client is closed; create a new one")
-        if isinstance(request, RequestModel):
-            wire: Mapping[str, object] | None = self.converter.unstructure(request)
-        else:
+        wire: Mapping[str, object] | None
+        if request is None or isinstance(request, Mapping):
             wire = request
+        else:  # a RequestModel (the model bases load with the models, not at `import pandapon`)
+            wire = self.converter.unstructure(request)
         config = self.config
         auth = self.query_signer if endpoint.auth == "query-sign" else self.signer
         cost = config.endpoint_costs.get(endpoint.operation_id, 1.0)
@@ -644,7 +650,7 @@ class Core:
     def _fast_unwrap(self, endpoint: Endpoint, body: bytes) -> Any:
         """The result of a clean success, or ``_MISS`` when the answer needs :meth:`_unwrap` (and its errors)."""
         try:
-            envelope = as_object(json.loads(body, parse_float=Decimal)) if body else None
+            envelope = as_object(json.loads(body, parse_float=self._parse_float)) if body else None
         except ValueError:
             return _MISS
         if envelope is None or envelope.get("code") not in self.config.success_codes:
@@ -654,7 +660,7 @@ class Core:
         if verdict is not None and verdict.get("success") is False:
             return _MISS
         target = endpoint.result
-        if target is None or target is JSON:
+        if target is None or target is _types.JSON:
             return data
         if data is None:
             return None
@@ -669,7 +675,7 @@ class Core:
         payload: object = None
         parse_error: ValueError | None = None
         try:
-            payload = json.loads(body, parse_float=Decimal) if body else None
+            payload = json.loads(body, parse_float=self._parse_float) if body else None
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
             parse_error = exc
         envelope = as_object(payload)
@@ -711,7 +717,7 @@ class Core:
                 request_id=request_id,
             )
         target = endpoint.result
-        if target is None or target is JSON:
+        if target is None or target is _types.JSON:
             return data
         if data is None:
             return None

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import enum
-from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias, cast
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from attrs import AttrsInstance
 
 __all__ = ["JSON", "NOT_GIVEN", "NotGiven", "Timeout", "as_list", "as_object"]
 
-#: A JSON value as the SDK hands it out: numbers with a fraction are ``Decimal``, never ``float``.
-JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
+if TYPE_CHECKING:
+    #: A JSON value as the SDK hands it out: numbers with a fraction are ``Decimal``, never ``float``.
+    JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
+else:
+
+    def __getattr__(name: str) -> object:
+        # JSON is built on first use: it names Decimal, and importing ``decimal`` costs about a millisecond of
+        # every `import pandapon` (the client needs it only once it parses a response).
+        if name == "JSON":
+            from decimal import Decimal
+
+            alias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
+            globals()["JSON"] = alias
+            return alias
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Timeout: TypeAlias = float | None
 

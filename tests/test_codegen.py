@@ -62,3 +62,29 @@ def test_import_does_not_load_cattrs_the_portal_or_asyncio() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_import_defers_decimal_and_the_model_bases_until_used() -> None:
+    """`import pandapon` skips ``decimal`` (about 1 ms) and the model bases; the first use loads them, once."""
+    code = (
+        "import sys, httpx, attrs, anyio\n"
+        "watched = ('decimal', 'pandapon._model')\n"
+        "floor = sorted(m for m in watched if m in sys.modules)  # httpx's CLI imports decimal when rich is here\n"
+        "import pandapon\n"
+        "print(sorted(m for m in watched if m in sys.modules) == floor)\n"
+        "from pandapon import JSON, Model, RequestModel\n"
+        "import pandapon._types as t, decimal\n"
+        "print(JSON is t.JSON is pandapon.JSON, decimal.Decimal in JSON.__args__)\n"
+        "print(Model.__module__, RequestModel.__module__, sorted(m for m in watched if m in sys.modules))\n"
+        "try:\n"
+        "    t.nothing_here\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        "True",
+        "True True",
+        "pandapon._model pandapon._model ['decimal', 'pandapon._model']",
+        "module 'pandapon._types' has no attribute 'nothing_here'",
+    ]
