@@ -18,14 +18,13 @@ if TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> object:
-        # JSON is built on first use: it names Decimal, and importing ``decimal`` costs about a millisecond of
-        # every `import pandapon` (the client needs it only once it parses a response).
+        # JSON is built on first use: it names Decimal, and importing ``decimal`` would add about a millisecond to
+        # `import pandapon` (a client imports it when created, to decode money in responses).
         if name == "JSON":
             from decimal import Decimal
 
             alias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
-            globals()["JSON"] = alias
-            return alias
+            return globals().setdefault("JSON", alias)  # atomic: threads racing here all get the same object
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -72,7 +72,7 @@ def test_import_defers_decimal_and_the_model_bases_until_used() -> None:
         "floor = sorted(m for m in watched if m in sys.modules)  # httpx's CLI imports decimal when rich is here\n"
         "import pandapon\n"
         "print(sorted(m for m in watched if m in sys.modules) == floor)\n"
-        "from pandapon import JSON, Model, RequestModel\n"
+        "from pandapon import *\n"
         "import pandapon._types as t, decimal\n"
         "print(JSON is t.JSON is pandapon.JSON, decimal.Decimal in JSON.__args__)\n"
         "print(Model.__module__, RequestModel.__module__, sorted(m for m in watched if m in sys.modules))\n"
