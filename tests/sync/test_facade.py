@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ import anyio
 import httpx
 import pytest
 
-from pandapon import APIError, ClientClosedError, PandaPon, RetryPolicy, WrongThreadError
+from pandapon import APIError, ClientClosedError, InvalidInputError, PandaPon, RetryPolicy, WrongThreadError
 from tests.helpers import CREDS, Recorder, ok
 
 
@@ -251,3 +252,36 @@ def test_close_while_threads_keep_calling_never_hangs_or_loses_an_answer(backend
     answered = [(i, r) for i, r in outcomes if not isinstance(r, ClientClosedError)]
     assert answered and all(i == r for i, r in answered)
     assert sum(isinstance(r, ClientClosedError) for _, r in outcomes) == 6
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_calls_that_never_wait_and_calls_that_fail_before_waiting(backend: str) -> None:
+    """On Python ≥ 3.12 (asyncio) a call runs eagerly in the hand-off callback; results and errors are the same."""
+    with make(Recorder(ok(1), ok(2)), backend=backend) as client:
+        assert client.request("GET", "/x") == 1
+        with pytest.raises(InvalidInputError, match="path must start with '/'"):  # raised before the first await
+            client.request("GET", "no-slash")
+        assert client.request("GET", "/x") == 2
+        state = client._runner._state
+        assert state is not None
+        assert not state.pending
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are new in Python 3.12")
+def test_on_312_a_call_that_never_waits_finishes_inside_the_hand_off() -> None:
+    from pandapon._sync import _new_task
+
+    async def main() -> tuple[bool, bool]:
+        async def quick() -> None:
+            return None
+
+        async def waits() -> None:
+            await asyncio.sleep(0)
+
+        loop = asyncio.get_running_loop()
+        finished, suspended = _new_task(loop, quick()), _new_task(loop, waits())
+        done = (finished.done(), suspended.done())
+        await suspended
+        return done
+
+    assert asyncio.run(main()) == (True, False)
