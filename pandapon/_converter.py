@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from types import UnionType
-from typing import Any, TypeVar, Union, cast, get_origin
+from typing import Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -102,6 +102,35 @@ def _structure_bool(value: object, _: type) -> bool:
     raise StructureFailure(f"expected a boolean, got {_got(value)}")
 
 
+def _structure_json(value: object, _: Any = None) -> JSON:
+    """A ``JSON`` field's value as it came from the wire: returned as it is (not copied) unless a ``float`` needs to
+    become a ``Decimal``; anything that is not JSON is a :class:`StructureFailure`."""
+    cls = value.__class__
+    if value is None or cls is str or cls is int or cls is bool or cls is Decimal:
+        return cast("JSON", value)
+    if cls is float:
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        items = cast("dict[object, object]", value)
+        changed: dict[str, JSON] | None = None
+        for k, v in items.items():
+            if not isinstance(k, str):
+                raise StructureFailure(f"expected a JSON object (string keys), got key {_got(k)}")
+            new = _structure_json(v)
+            if new is not v:
+                if changed is None:
+                    changed = cast("dict[str, JSON]", dict(items))
+                changed[k] = new
+        return cast("JSON", value) if changed is None else changed
+    if isinstance(value, list):
+        elements = cast("list[object]", value)
+        out = [_structure_json(v) for v in elements]
+        return cast("JSON", value) if all(a is b for a, b in zip(out, elements, strict=True)) else out
+    if isinstance(value, (str, int, Decimal)):  # subclasses (an IntEnum, a str Enum) are JSON too
+        return cast("JSON", value)
+    raise StructureFailure(f"expected a JSON value, got {_got(value)}")
+
+
 def _dumps_compact(value: object) -> str:
     # The platform's examples are compact with raw CJK characters.
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
@@ -122,16 +151,37 @@ def _is_optional(t: Any) -> bool:
     return get_origin(t) in (Union, UnionType) and len(t.__args__) == 2 and _NoneType in t.__args__
 
 
+_JSON_SCALARS: frozenset[object] = frozenset({str, int, Decimal, bool, _NoneType})
+
+
+def _is_json(t: Any) -> bool:
+    """The ``JSON`` alias, also as ``typing.get_type_hints`` rebuilds it (its inner forward references evaluated,
+    so it no longer compares equal to the alias): a union of the JSON scalars, a ``dict`` and a ``list``."""
+    if get_origin(t) not in (Union, UnionType):
+        return False
+    args = get_args(t)
+    origins = {get_origin(a) for a in args}
+    return (
+        len(args) == 7
+        and origins == {None, dict, list}
+        and frozenset(a for a in args if a in _JSON_SCALARS) == _JSON_SCALARS
+    )
+
+
 def _wire_name(a: attrs.Attribute[Any]) -> str:
     return str(a.metadata.get("wire", a.name))
 
 
-def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
+def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) -> cattrs.Converter:
     """Build the converter used for every request and response.
 
     Args:
         forbid_extra_keys: strict mode for tests and drift checks: unknown response keys fail instead of going
             into ``extra``.
+        compiled: structure response models with a function compiled per model that calls the same field hooks
+            as cattrs' generated one, minus the per-field calls for values already of their field's type (about
+            20 % faster on a large page), falling back to cattrs' function for anything it does not take. ``False``
+            uses cattrs' function alone (the same results and errors, slower).
     """
     conv = cattrs.Converter(detailed_validation=True)
     conv.register_structure_hook(str, _structure_str)
@@ -139,6 +189,8 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_unstructure_hook(Decimal, lambda d: d)
+    # Free-form fields (``dict[str, JSON]``, ``list[JSON]``...): cattrs has no hook for the recursive alias.
+    conv.register_structure_hook_func(_is_json, _structure_json)
 
     def decode_json_text(target: Any) -> Callable[[object, Any], object]:
         def hook(value: object, _: Any) -> object:
@@ -188,11 +240,30 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
             if value.__class__ is not dict and not isinstance(value, Mapping):  # skip the ABC check for a dict
                 raise StructureFailure(f"expected an object, got {_got(value)}")
             obj = base(value, cl)
-            if value.keys() - known:  # a set difference in C; the dict of unknown keys is built only when needed
+            if not known.issuperset(value):  # in C, no set built; the dict of unknown keys only when needed
                 object.__setattr__(obj, "extra", {k: v for k, v in value.items() if k not in known})
             return obj
 
-        return structure
+        if not compiled or forbid_extra_keys or any(not a.init or a.converter is not None for a in fields):
+            return structure
+        fast: Callable[[object], Model] | None = None
+
+        def structure_fast(value: Mapping[str, object], _: Any) -> Model:
+            # The compiled function (see _compile_fast) first; anything it does not accept (a missing required key,
+            # a value its hooks reject, not a dict) is structured again by cattrs' function, which raises the
+            # detailed error. So a result is always what cattrs would return, only sooner.
+            nonlocal fast
+            if fast is None:  # compiled on first use: every hook it calls is registered by then
+                try:
+                    fast = _compile_fast(cl, fields, conv, known, json_hook=decode_json_text)
+                except Exception:  # a field type without a hook: cattrs' function says so when a value needs it
+                    fast = _reject
+            try:
+                return fast(value)
+            except Exception:
+                return structure(value, cl)
+
+        return structure_fast
 
     conv.register_structure_hook_factory(lambda t: attrs.has(t) and issubclass(t, Model), structure_factory)
 
@@ -224,6 +295,77 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
 
     conv.register_unstructure_hook_factory(lambda t: attrs.has(t) and issubclass(t, RequestModel), unstructure_factory)
     return conv
+
+
+_EXACT = (str, int, bool, Decimal)  # hooks that return a value of exactly this type unchanged
+
+
+def _compile_fast(
+    cl: type[Model],
+    fields: list[attrs.Attribute[Any]],
+    conv: cattrs.Converter,
+    known: frozenset[str],
+    *,
+    json_hook: Callable[[Any], Callable[[object, Any], object]],
+) -> Callable[[object], Model]:
+    """Compile one model's structuring function: the field hooks cattrs would call, minus the per-field calls.
+
+    It calls the same hook per field as ``make_dict_structure_fn`` (``conv.get_structure_hook(type)``, or the
+    JSON-in-string hook), except where the wire value already has the field's exact type and that hook would return
+    it unchanged (``str``, ``int``, ``bool``, ``Decimal``, each optionally ``| None``). It raises on anything else
+    (``_Reject``, ``KeyError`` or the hook's error), and the caller falls back to cattrs' own function.
+    """
+    ns: dict[str, Any] = {"cl": cl, "known": known, "Reject": _Reject, "dict": dict}
+    body = ["def structure(o):", "    if o.__class__ is not dict:", "        raise Reject", "    kw = {}"]
+    args: list[str] = []
+    for i, a in enumerate(fields):
+        key = _wire_name(a)
+        t: Any = a.type
+        hook = json_hook(t) if a.metadata.get("json_in_string") else conv.get_structure_hook(t)
+        ns[f"h{i}"], ns[f"t{i}"] = hook, t
+        optional = _is_optional(t)
+        inner: Any = next(x for x in get_args(t) if x is not _NoneType) if optional else t
+        exact = inner if inner in _EXACT and not a.metadata.get("json_in_string") else None
+        convert = f"h{i}(v, t{i})"
+        if get_origin(inner) is list and not a.metadata.get("json_in_string"):
+            # A list: the element hook per element (what cattrs' list hook does for a list), inline.
+            elem: Any = get_args(inner)[0]
+            ns[f"g{i}"], ns[f"u{i}"] = conv.get_structure_hook(elem), elem
+            item = f"g{i}(x, u{i})"
+            if elem in _EXACT:
+                ns[f"f{i}"] = elem
+                item = f"x if x.__class__ is f{i} else {item}"
+            convert = f"[{item} for x in v] if v.__class__ is list else {convert}"
+        if exact is not None:
+            ns[f"e{i}"] = exact
+            skip = f"v is None or v.__class__ is e{i}" if optional else f"v.__class__ is e{i}"
+            convert = f"v if {skip} else {convert}"
+        if a.default is attrs.NOTHING:  # required: a missing key raises KeyError (cattrs reports it)
+            body.append(f"    v = o[{key!r}]")
+            body.append(f"    a{i} = {convert}")
+            args.append(f"{a.alias}=a{i}")
+        elif optional and a.default is None:  # absent and null are the same here: the default is None
+            body.append(f"    v = o.get({key!r})")
+            body.append(f"    a{i} = None if v is None else {convert}")
+            args.append(f"{a.alias}=a{i}")
+        else:  # another default (or a factory): pass it only when the key is there
+            body.append(f"    if {key!r} in o:")
+            body.append(f"        v = o[{key!r}]")
+            body.append(f"        kw[{a.alias!r}] = {convert}")
+    body.append("    if not known.issuperset(o):")  # no set is built for the usual dict without unknown keys
+    body.append("        kw['extra'] = {k: v for k, v in o.items() if k not in known}")
+    body.append(f"    return cl({', '.join([*args, '**kw'])})")
+    source = "\n".join(body)
+    exec(compile(source, f"<pandapon structure {cl.__module__}.{cl.__qualname__}>", "exec"), ns)
+    return cast("Callable[[object], Model]", ns["structure"])
+
+
+class _Reject(Exception):
+    """The compiled structuring function does not take this value; cattrs' function will."""
+
+
+def _reject(value: object) -> Model:
+    raise _Reject
 
 
 def _wire_int(value: object) -> object:
