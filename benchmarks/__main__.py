@@ -1,6 +1,8 @@
 """``python -m benchmarks [--quick] [--only NAME,...]``: run every benchmark, write benchmarks/RESULTS.md and charts/.
 
 Sections (one module each, each with ``run(quick) -> Section``): calls, throughput, decode, import, memory, limiter.
+Each section runs in a fresh interpreter, so none inherits another's objects, threads, event loops or imports (the
+decode figures, for one, moved by up to half when they ran after the throughput section in the same process).
 ``--quick`` is a ~1-minute smoke run with smaller counts. Timings are reported, never asserted.
 """
 
@@ -8,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import subprocess
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from ._common import Section, machine_info
+from ._common import ROOT, Section, machine_info
 
 SECTIONS = ("calls", "throughput", "decode", "import", "memory", "limiter")
 
@@ -23,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a ~1-minute smoke run with small counts")
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(SECTIONS)}")
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    parser.add_argument("--section-child", default="", help=argparse.SUPPRESS)  # internal: run one, print JSON
     args = parser.parse_args(argv)
+    if args.section_child:
+        return _child(args.section_child, args.quick)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()] or list(SECTIONS)
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
@@ -36,14 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"[benchmarks] {name} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        try:
-            section = importlib.import_module(f"benchmarks.bench_{name}").run(args.quick)
-        except Exception:
+        command = [sys.executable, "-m", "benchmarks", "--section-child", name, *(["--quick"] if args.quick else [])]
+        child = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        lines = child.stdout.strip().splitlines()
+        if child.returncode == 0 and lines:
+            fields = json.loads(lines[-1])
+            chart = fields.pop("chart")
+            section = Section(**fields, chart=None if chart is None else Path(chart))
+        else:
             failed = True
             section = Section(
                 f"{name}: FAILED",
-                "```\n" + traceback.format_exc()[-3000:] + "```",
-                ["This section raised; the other sections ran normally."],
+                "```\n" + "\n".join(lines)[-3000:] + "\n```",
+                [f"This section's interpreter exited with {child.returncode}; the other sections ran normally."],
                 seconds=time.perf_counter() - t0,
             )
         sections.append(section)
@@ -70,6 +82,24 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return 1 if failed else 0
+
+
+def _child(name: str, quick: bool) -> int:
+    """Run one section in this (fresh) interpreter and print it as one JSON line; 1 with a traceback if it raised."""
+    try:
+        section = importlib.import_module(f"benchmarks.bench_{name}").run(quick)
+    except Exception:
+        print(traceback.format_exc())
+        return 1
+    fields = {
+        "title": section.title,
+        "table": section.table,
+        "notes": section.notes,
+        "chart": None if section.chart is None else str(section.chart),
+        "seconds": section.seconds,
+    }
+    print(json.dumps(fields))
+    return 0
 
 
 if __name__ == "__main__":
