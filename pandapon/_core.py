@@ -647,6 +647,13 @@ class Core:
 
     # ------------------------------------------------------------------ the envelope
 
+    def _result(self, endpoint: Endpoint, data: object) -> Any:
+        """``data`` as the endpoint returns it: as decoded (raw JSON, or null), else structured into its model."""
+        target = endpoint.result
+        if target is None or target is _types.JSON or data is None:
+            return data
+        return self.converter.structure(data, target)
+
     def _fast_unwrap(self, endpoint: Endpoint, body: bytes) -> Any:
         """The result of a clean success, or ``_MISS`` when the answer needs :meth:`_unwrap` (and its errors)."""
         try:
@@ -659,13 +666,8 @@ class Core:
         verdict = as_object(data)
         if verdict is not None and verdict.get("success") is False:
             return _MISS
-        target = endpoint.result
-        if target is None or target is _types.JSON:
-            return data
-        if data is None:
-            return None
         try:
-            return self.converter.structure(data, target)
+            return self._result(endpoint, data)
         except Exception:  # the slow path structures again and raises the typed error
             return _MISS
 
@@ -716,19 +718,14 @@ class Core:
                 msg=_str_or_none(text),
                 request_id=request_id,
             )
-        target = endpoint.result
-        if target is None or target is _types.JSON:
-            return data
-        if data is None:
-            return None
         try:
-            return self.converter.structure(data, target)
+            return self._result(endpoint, data)
         except Exception as exc:  # cattrs raises grouped errors; map every one to a typed message
             from ._converter import structure_errors
 
             errors = structure_errors(exc, "$.data")
             raise ResponseValidationError(
-                f"{where}: the response does not fit {getattr(target, '__name__', target)}: "
+                f"{where}: the response does not fit {getattr(endpoint.result, '__name__', endpoint.result)}: "
                 + "; ".join(errors[:5])
                 + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
                 + f" (requestId {request_id})",
