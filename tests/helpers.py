@@ -10,9 +10,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from pandapon import PandaPon
 
 ACCESS_KEY = "58c0201dfdf148eca63cbf6bb5e7cf03"
 ACCESS_SECRET = "test-secret-do-not-log-7f3a9c"
@@ -22,6 +25,35 @@ CREDS = {"access_key": ACCESS_KEY, "access_secret": ACCESS_SECRET, "user_id": US
 
 def envelope(data: object = True, *, code: int = 200, msg: str = "成功", request_id: str = "rid-1") -> dict[str, Any]:
     return {"requestId": request_id, "code": code, "developId": "1022622888387149826", "msg": msg, "data": data}
+
+
+def create_taobao_order(client: PandaPon) -> dict[str, Any]:
+    """Create one Taobao order (one unit of the first listed product's first SKU) on FakePandaPon; its answer."""
+    from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
+
+    page = client.taobao.products.search(keyword="", page_no=1, page_size=20)
+    assert isinstance(page, dict)
+    row = next(r for r in page["data"] if r.get("mpId"))
+    product = client.taobao.products.get(str(row["itemId"]))
+    sku = product.sku_list[0]
+    line = TaobaoOrdersCreateOrderLine(item_id=product.mp_id, sku_id=sku.mp_sku_id, quantity="1", price=str(sku.price))
+    receiver = TaobaoOrdersCreateReceiver(name="n", address="a", mobile_phone="15068763421")
+    order = client.taobao.orders.create([line], int(sku.price), receiver)
+    assert isinstance(order, dict)
+    return order
+
+
+def push_body(message_type: str, message_body: str, platform: int, *, timestamp_ms: int | None = None) -> bytes:
+    """A PandaPon message push as the platform posts it (``timestamp`` defaults to now)."""
+    stamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    return json.dumps(
+        {
+            "messageType": message_type,
+            "messageBody": message_body,
+            "messagePlatform": platform,
+            "timestamp": str(stamp),
+        }
+    ).encode()
 
 
 def expected_signature(access_key: str, timestamp: str, nonce: str, secret: str) -> str:

@@ -13,8 +13,7 @@ import pytest
 
 import pandapon
 from pandapon.testing import FakePandaPon
-from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
-from tests.helpers import serve_asgi
+from tests.helpers import create_taobao_order, serve_asgi
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
@@ -25,18 +24,7 @@ README_ORDER_ID = "1024285237573584051"
 def fake_url() -> Iterator[tuple[FakePandaPon, str]]:
     fake = FakePandaPon(seed=4, step_interval=None)
     with fake.client() as client:
-        page = client.taobao.products.search(keyword="", page_no=1, page_size=20)
-        assert isinstance(page, dict)
-        row = next(r for r in page["data"] if r.get("mpId"))
-        product = client.taobao.products.get(str(row["itemId"]))
-        sku = product.sku_list[0]
-        line = TaobaoOrdersCreateOrderLine(
-            item_id=product.mp_id, sku_id=sku.mp_sku_id, quantity="1", price=str(sku.price)
-        )
-        order = client.taobao.orders.create(
-            [line], int(sku.price), TaobaoOrdersCreateReceiver(name="n", address="a", mobile_phone="15068763421")
-        )
-    assert isinstance(order, dict)
+        order = create_taobao_order(client)
     # The README shows the documented example order id: give the fake's order that id.
     record = fake.state.orders.pop(str(order["orderId"]))
     record.order_id = README_ORDER_ID

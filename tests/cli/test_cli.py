@@ -125,7 +125,7 @@ def test_webhook_listen_prints_verified_events() -> None:
 
     import httpx
 
-    from tests.helpers import free_port
+    from tests.helpers import free_port, push_body
 
     port = free_port()
     proc = subprocess.Popen(
@@ -137,14 +137,7 @@ def test_webhook_listen_prints_verified_events() -> None:
     try:
         assert proc.stdout is not None
         assert "listening for pushes" in proc.stdout.readline()
-        body = json.dumps(
-            {
-                "messageType": "1688_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY",
-                "messageBody": '{"orderId": 42}',
-                "messagePlatform": 1,
-                "timestamp": str(int(time.time() * 1000)),
-            }
-        ).encode()
+        body = push_body("1688_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY", '{"orderId": 42}', 1)
         signature = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         deadline = time.monotonic() + 10
         while True:

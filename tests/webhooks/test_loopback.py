@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import hmac
-import json
 import time
 
 import anyio
@@ -14,7 +13,7 @@ import pytest
 
 from pandapon.testing import FakePandaPon
 from pandapon.webhooks import DedupeStore, InMemoryDedupe, RedisDedupe, WebhookEvent, WebhookReceiver
-from tests.helpers import free_port, serve_asgi
+from tests.helpers import create_taobao_order, free_port, push_body, serve_asgi
 
 pytestmark = [pytest.mark.anyio, pytest.mark.loopback]
 
@@ -29,23 +28,7 @@ def make_orders(fake: FakePandaPon, n: int) -> list[str]:
     ids = []
     for _ in range(n):
         with fake.client() as client:
-            page = client.taobao.products.search(keyword="", page_no=1, page_size=20)
-            assert isinstance(page, dict)
-            row = next(r for r in page["data"] if r.get("mpId"))
-            product = client.taobao.products.get(str(row["itemId"]))
-            sku = product.sku_list[0]
-            from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
-
-            order = client.taobao.orders.create(
-                [
-                    TaobaoOrdersCreateOrderLine(
-                        item_id=product.mp_id, sku_id=sku.mp_sku_id, quantity="1", price=str(sku.price)
-                    )
-                ],
-                int(sku.price),
-                TaobaoOrdersCreateReceiver(name="n", address="a", mobile_phone="1"),
-            )
-            assert isinstance(order, dict)
+            order = create_taobao_order(client)
             client.taobao.orders.pay({"orderId": order["orderId"]})
             ids.append(str(order["orderId"]))
     return ids
@@ -133,14 +116,7 @@ async def test_forged_tampered_and_replayed_pushes_are_rejected_over_loopback() 
     receiver = WebhookReceiver(secret)
     seen: list[WebhookEvent] = []
     receiver.on("*")(seen.append)
-    body = json.dumps(
-        {
-            "messageType": "TAOBAO_ORDER_BUYER_VIEW_ORDER_STATUS_CHANGE",
-            "messageBody": "{}",
-            "messagePlatform": 0,
-            "timestamp": str(int(time.time() * 1000)),
-        }
-    ).encode()
+    body = push_body("TAOBAO_ORDER_BUYER_VIEW_ORDER_STATUS_CHANGE", "{}", 0)
     old = body.replace(b'"timestamp": "', b'"timestamp": "1').replace(
         b'"timestamp": "1' + body.split(b'"timestamp": "')[1][:13],
         b'"timestamp": "' + str(int((time.time() - 86400) * 1000)).encode(),
