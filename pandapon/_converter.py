@@ -225,11 +225,13 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
     def structure_factory(cl: type[Model]) -> Callable[[Mapping[str, object], Any], Model]:
         attrs.resolve_types(cl)  # string annotations (PEP 563) to types, once per class
         fields = [a for a in attrs.fields(cl) if a.name != "extra"]
+        # JSON-in-string fields: one hook each, for cattrs' function and the compiled one alike.
+        text_hooks = {a.name: decode_json_text(a.type) for a in fields if a.metadata.get("json_in_string")}
         overrides: dict[str, Any] = {"extra": override(omit=True)}
         for a in fields:
             kw: dict[str, Any] = {"rename": _wire_name(a)}
-            if a.metadata.get("json_in_string"):
-                kw["struct_hook"] = decode_json_text(a.type)
+            if a.name in text_hooks:
+                kw["struct_hook"] = text_hooks[a.name]
             overrides[a.name] = override(**kw)
         base = make_dict_structure_fn(
             cl, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, _cattrs_detailed_validation=True, **overrides
@@ -255,7 +257,7 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
             nonlocal fast
             if fast is None:  # compiled on first use: every hook it calls is registered by then
                 try:
-                    fast = _compile_fast(cl, fields, conv, known, json_hook=decode_json_text)
+                    fast = _compile_fast(cl, fields, conv, known, text_hooks)
                 except Exception:  # a field type without a hook: cattrs' function says so when a value needs it
                     fast = _reject
             try:
@@ -305,8 +307,7 @@ def _compile_fast(
     fields: list[attrs.Attribute[Any]],
     conv: cattrs.Converter,
     known: frozenset[str],
-    *,
-    json_hook: Callable[[Any], Callable[[object, Any], object]],
+    text_hooks: Mapping[str, Callable[[object, Any], object]],
 ) -> Callable[[object], Model]:
     """Compile one model's structuring function: the field hooks cattrs would call, minus the per-field calls.
 
@@ -321,13 +322,14 @@ def _compile_fast(
     for i, a in enumerate(fields):
         key = _wire_name(a)
         t: Any = a.type
-        hook = json_hook(t) if a.metadata.get("json_in_string") else conv.get_structure_hook(t)
+        text_hook = text_hooks.get(a.name)
+        hook = text_hook if text_hook is not None else conv.get_structure_hook(t)
         ns[f"h{i}"], ns[f"t{i}"] = hook, t
         optional = _is_optional(t)
         inner: Any = next(x for x in get_args(t) if x is not _NoneType) if optional else t
-        exact = inner if inner in _EXACT and not a.metadata.get("json_in_string") else None
+        exact = inner if inner in _EXACT and text_hook is None else None
         convert = f"h{i}(v, t{i})"
-        if get_origin(inner) is list and not a.metadata.get("json_in_string"):
+        if get_origin(inner) is list and text_hook is None:
             # A list: the element hook per element (what cattrs' list hook does for a list), inline.
             elem: Any = get_args(inner)[0]
             ns[f"g{i}"], ns[f"u{i}"] = conv.get_structure_hook(elem), elem
