@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 from ._types import fields_repr
 
 __all__ = ["Endpoint", "Pagination", "Reconcile"]
+
+T = TypeVar("T")
 
 
 # repr/eq: see _types.fields_repr (import time); descriptors are compared by identity.
@@ -51,8 +53,8 @@ class Reconcile:
 
 
 @attrs.frozen(repr=False, eq=False)
-class Endpoint:
-    """One operation of the API description.
+class Endpoint(Generic[T]):
+    """One operation of the API description; ``T`` is what a call returns (``Endpoint[JSON]`` for raw JSON).
 
     Attributes:
         operation_id: ``<resource>.<method>``, e.g. ``taobao.orders.update_warehouse``; the key for path overrides.

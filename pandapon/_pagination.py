@@ -11,7 +11,7 @@ from ._exceptions import InvalidInputError
 from ._model import RequestModel
 
 if TYPE_CHECKING:
-    from ._core import Core
+    from ._pipeline import Pipeline
     from ._endpoint import Endpoint
 
 __all__ = ["iterate_items"]
@@ -37,7 +37,7 @@ def _wire_get(obj: object, key: str) -> object:
 
 
 async def iterate_items(
-    core: Core, endpoint: Endpoint, request: RequestModel | Mapping[str, object] | None
+    pipeline: Pipeline, endpoint: Endpoint[Any], request: RequestModel | Mapping[str, object] | None
 ) -> AsyncIterator[Any]:
     """Yield every row of every page of ``endpoint``, starting at the request's page (or the first page).
 
@@ -48,14 +48,14 @@ async def iterate_items(
     if pagination is None:  # pragma: no cover - the generator only emits iterators for paginated endpoints
         raise InvalidInputError(f"{endpoint.operation_id} is not paginated")
     wire: dict[str, object] = dict(
-        core.converter.unstructure(request) if isinstance(request, RequestModel) else request or {}
+        pipeline.converter.unstructure(request) if isinstance(request, RequestModel) else request or {}
     )
     page = wire.get(pagination.page_param)
     page_no = pagination.first_page if page is None else int(str(page))
     size = wire.get(pagination.size_param) if pagination.size_param else None
     for _ in range(MAX_PAGES):
         wire[pagination.page_param] = page_no
-        result = await core.call(endpoint, wire)
+        result = await pipeline.call(endpoint, wire)
         rows: object = result
         for key in pagination.items_path:
             rows = _wire_get(rows, key)

@@ -1,6 +1,8 @@
-"""Retry decisions as pure functions: what may be retried, and after how long.
+"""Every retry judgment, as pure functions: what a failure tells, whether to retry and after how long, whether
+the outcome of a write is unknown, and whether a clock-skew retry is due.
 
-The core's loop asks :func:`decide` after every failed attempt. Nothing here sleeps or does I/O.
+The pipeline's loop asks :func:`facts_of`, then :func:`decide` (or :func:`retry_for_skew`) after every failed
+attempt, and :func:`outcome_unknown` before it gives up. Nothing here sleeps or does I/O.
 """
 
 from __future__ import annotations
@@ -11,9 +13,27 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    HTTPStatusError,
+    PandaPonError,
+    RateLimitError,
+    ResponseValidationError,
+)
 from ._types import fields_repr
 
-__all__ = ["RetryPolicy", "backoff", "decide", "parse_retry_after"]
+__all__ = [
+    "Facts",
+    "RetryPolicy",
+    "backoff",
+    "decide",
+    "facts_of",
+    "outcome_unknown",
+    "parse_retry_after",
+    "retry_for_skew",
+]
 
 #: HTTP statuses worth another attempt for idempotent calls.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -84,6 +104,7 @@ def decide(
     transient_code: bool = False,
     policy: RetryPolicy = RetryPolicy(),
     rand: Callable[[], float] = random.random,
+    remaining: float | None = None,
 ) -> Decision:
     """Decide whether a failed attempt is retried.
 
@@ -95,7 +116,26 @@ def decide(
         status: the HTTP status, when a response arrived.
         retry_after: the server's ``Retry-After`` in seconds, when given.
         transient_code: the envelope carried a business code known to be transient.
+        remaining: seconds left before the call's deadline (``None``: no deadline); a retry whose wait would
+            reach it is not made.
     """
+    decision = _decide(attempt, max_retries, idempotent, request_sent, status, retry_after, transient_code, policy, rand)
+    if decision.retry and remaining is not None and decision.delay >= remaining:
+        return Decision(False, reason="the deadline leaves no time for a retry")
+    return decision
+
+
+def _decide(
+    attempt: int,
+    max_retries: int,
+    idempotent: bool,
+    request_sent: bool,
+    status: int | None,
+    retry_after: float | None,
+    transient_code: bool,
+    policy: RetryPolicy,
+    rand: Callable[[], float],
+) -> Decision:
     if attempt >= max_retries:
         return Decision(False, reason=f"no retries left ({max_retries} allowed)")
     if status is None:
@@ -114,3 +154,54 @@ def decide(
             return Decision(False, reason=f"Retry-After {retry_after:g}s exceeds {policy.max_retry_after:g}s")
         return Decision(True, retry_after, "Retry-After")
     return Decision(True, backoff(attempt, policy, rand), f"HTTP {status}")
+
+
+@attrs.frozen(repr=False, eq=False)
+class Facts:
+    """What a failed attempt tells the retry judgments.
+
+    Attributes:
+        request_sent: the request may have reached the server.
+        status: the HTTP status, when an answer came.
+        retry_after: the server's ``Retry-After`` in seconds (429 and 5xx), when given.
+        transient_code: the envelope carried a business code known to be transient.
+        definitive: the server answered and refused (a 4xx, an error ``code``): the call did not take effect.
+    """
+
+    request_sent: bool
+    status: int | None = None
+    retry_after: float | None = None
+    transient_code: bool = False
+    definitive: bool = False
+
+    __repr__ = fields_repr
+
+
+def facts_of(failure: PandaPonError, transient_codes: frozenset[int]) -> Facts:
+    """Read the :class:`Facts` of one failed attempt from its typed error."""
+    if isinstance(failure, APIConnectionError):
+        return Facts(request_sent=failure.request_sent)
+    if not isinstance(failure, APIResponseError):
+        return Facts(request_sent=True)
+    status = failure.response.status_code
+    if isinstance(failure, RateLimitError):
+        return Facts(True, status=429 if status < 400 else status, retry_after=failure.retry_after, definitive=True)
+    if isinstance(failure, ResponseValidationError):  # a 2xx whose body is unreadable or does not fit
+        return Facts(True, status=status)
+    if isinstance(failure, HTTPStatusError):
+        retry_after = parse_retry_after(failure.response.headers) if status >= 500 else None
+        return Facts(True, status=status, retry_after=retry_after, definitive=status < 500)
+    code = failure.code if isinstance(failure, APIError) else None
+    transient = isinstance(code, int) and not isinstance(code, bool) and code in transient_codes
+    return Facts(True, status=status, transient_code=transient, definitive=True)
+
+
+def outcome_unknown(*, idempotent: bool, facts: Facts) -> bool:
+    """Whether a failed write may have taken effect: any failure after the request may have reached the server,
+    unless the server answered with a refusal."""
+    return not idempotent and facts.request_sent and not facts.definitive
+
+
+def retry_for_skew(*, already_retried: bool, offset_before: float, offset_after: float) -> bool:
+    """Whether an authentication failure is retried once: the server's ``Date`` moved our clock by more than 2 s."""
+    return not already_retried and abs(offset_after - offset_before) > 2

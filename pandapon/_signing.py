@@ -15,12 +15,15 @@ import hashlib
 import os
 import string
 import time
-from collections.abc import Callable, Generator
-from typing import Literal
+from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-__all__ = ["HeaderSigner", "QuerySigner", "mask_key", "random_nonce"]
+if TYPE_CHECKING:
+    from ._wire import Prepared
+
+__all__ = ["HeaderSigner", "QuerySigner", "mask_key", "random_nonce", "signing_step"]
 
 _ALPHABET = string.ascii_letters + string.digits
 # Maps every byte to an alphanumeric (256 = 4 x 62 + 8: a slight bias, still ~5.9 bits per character).
@@ -30,6 +33,10 @@ _BYTE_TO_ALNUM = bytes((_ALPHABET * 5)[:256], "ascii")
 def random_nonce() -> str:
     """Return 32 random alphanumerics from the OS's CSPRNG (one ``os.urandom`` call, as ``secrets`` does; ~190 bits)."""
     return os.urandom(32).translate(_BYTE_TO_ALNUM).decode("ascii")
+
+
+#: Headers httpx adds to a request by itself; a transport sets them again.
+_TRANSPORT_HEADERS = frozenset({b"host", b"content-length", b"transfer-encoding"})
 
 
 def mask_key(access_key: str) -> str:
@@ -147,13 +154,58 @@ class QuerySigner(BaseSigner):
         super().__init__(access_key, access_secret, timestamp_unit=timestamp_unit, clock=clock, nonce=nonce)
         self.user_id = user_id
 
-    def sign(self, request: httpx.Request) -> None:
-        """Set ``timestamp`` and ``sign`` on the query (replacing earlier ones) and the identity headers."""
+    def signed(self, url: httpx.URL) -> tuple[httpx.URL, dict[str, str]]:
+        """Return ``url`` with ``timestamp`` and ``sign`` set (replacing earlier ones), and the identity headers."""
         timestamp = self.timestamp()
         nonce = self.nonce()
-        params = [(k, v) for k, v in request.url.params.multi_items() if k not in ("timestamp", "sign")]
+        params = [(k, v) for k, v in url.params.multi_items() if k not in ("timestamp", "sign")]
         params += [("timestamp", timestamp), ("sign", self.signature(timestamp, nonce))]
-        request.url = request.url.copy_with(params=params)
-        request.headers["access-key"] = self.access_key
-        request.headers["nonce-str"] = nonce
-        request.headers["user-id"] = self.user_id
+        headers = {"access-key": self.access_key, "nonce-str": nonce, "user-id": self.user_id}
+        return url.copy_with(params=params), headers
+
+    def sign(self, request: httpx.Request) -> None:
+        """Set ``timestamp`` and ``sign`` on the query (replacing earlier ones) and the identity headers."""
+        request.url, headers = self.signed(request.url)
+        request.headers.update(headers)
+
+
+def signing_step(auth: httpx.Auth) -> Callable[[Prepared], Awaitable[None]]:
+    """How the pipeline signs a prepared request with ``auth``, on every route (any transport, any client).
+
+    The two built-in signers work on the prepared request directly. Any other ``httpx.Auth`` (a subclass that
+    overrides ``sign`` included) is adapted once: its flow is driven to the request it yields, whose URL, headers
+    and body replace the prepared ones, and is then closed. Flows that need a response (challenge-response
+    schemes) are not supported: PandaPon signs each request on its own.
+    """
+    if isinstance(auth, HeaderSigner) and type(auth).sign is HeaderSigner.sign:
+        header_signer = auth
+
+        async def sign_headers(prepared: Prepared) -> None:
+            prepared.headers.update(header_signer.headers())
+
+        return sign_headers
+    if isinstance(auth, QuerySigner) and type(auth).sign is QuerySigner.sign:
+        query_signer = auth
+
+        async def sign_query(prepared: Prepared) -> None:
+            prepared.url, headers = query_signer.signed(prepared.url)
+            prepared.headers.update(headers)
+
+        return sign_query
+
+    async def drive_flow(prepared: Prepared) -> None:
+        request = prepared.to_httpx()
+        flow = auth.async_auth_flow(request)
+        try:
+            signed = await flow.__anext__()
+        finally:
+            await flow.aclose()
+        prepared.url = signed.url
+        prepared.headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1")
+            for k, v in signed.headers.raw
+            if k.lower() not in _TRANSPORT_HEADERS
+        }
+        prepared.content = signed.content if signed.content or prepared.content is not None else None
+
+    return drive_flow

@@ -1,0 +1,103 @@
+"""Request building: path, query and body of one attempt, with the one JSON encoder (money encoded once)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import httpx
+
+from .._wire import Prepared
+
+if TYPE_CHECKING:
+    from .._endpoint import Endpoint
+
+__all__ = ["Builder", "dumps"]
+
+_JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_GET_HEADERS = {"accept": "application/json"}
+
+
+def dumps(value: object) -> bytes:
+    """The one JSON encoding of a request body: compact UTF-8; ``Decimal`` money as a JSON number, once."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default).encode("utf-8")
+
+
+def _default(value: object) -> object:
+    from decimal import Decimal  # only values json cannot encode get here
+
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if attrs.has(type(value)):
+        from .._converter import CONVERTER
+
+        return CONVERTER.unstructure(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+class Builder:
+    """Builds each attempt's :class:`Prepared` request: the URL (path overrides applied), query and JSON body.
+
+    Args:
+        base_url: the platform's base URL.
+        path_overrides: operation id → path.
+        timeouts: httpx's timeout mapping for one attempt.
+    """
+
+    def __init__(self, base_url: str, path_overrides: Mapping[str, str], timeouts: Mapping[str, float | None]) -> None:
+        self._base = base_url.rstrip("/")
+        self._overrides = path_overrides
+        self.timeouts = timeouts
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) > 1024:  # raw paths with ids in them: keep the cache bounded
+                self._urls.clear()
+            url = self._urls[path] = httpx.URL(self._base + "/" + path.lstrip("/"))
+        return url
+
+    def wire(self, endpoint: Endpoint[Any], wire: Mapping[str, object] | None) -> tuple[str, bytes | None, dict[str, str]]:
+        """The path, body and query of ``wire`` (the request in wire names) for ``endpoint``; built once per call."""
+        path = self._overrides.get(endpoint.operation_id, endpoint.path)
+        query: dict[str, str] = {}
+        content: bytes | None = None
+        if wire is not None:
+            if endpoint.path_params:
+                fields = dict(wire)
+                for name in endpoint.path_params:
+                    path = path.replace("{" + name + "}", httpx.URL(str(fields.pop(name))).raw_path.decode())
+                wire = fields
+            if endpoint.location == "body":
+                content = dumps(wire)
+            else:
+                query.update((k, _query_value(v)) for k, v in wire.items() if v is not None)
+        return path, content, query
+
+    def prepare(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        query: Mapping[str, str],
+        params: Mapping[str, object] | None,
+    ) -> Prepared:
+        """A fresh attempt of the request (the signer changes its headers, so each attempt gets its own)."""
+        url = self._url(path)
+        if params:
+            query = {**query, **{k: _query_value(v) for k, v in params.items() if v is not None}}
+        if query:
+            url = url.copy_merge_params(query)
+        headers = dict(_JSON_HEADERS if content is not None else _GET_HEADERS)
+        return Prepared(method, url, headers, content, self.timeouts)

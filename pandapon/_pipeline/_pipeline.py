@@ -1,0 +1,321 @@
+"""The pipeline: one short loop over the stages, for every endpoint, ``request()`` and the sync facade.
+
+build → limiter.acquire → sign → transport.send → envelope.read → retry judgments. Each stage is a function or a
+small object in its own module with explicit inputs; this loop only moves one attempt's data between them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import anyio
+import httpx
+
+from .._exceptions import (
+    APITimeoutError,
+    AuthenticationError,
+    ClientClosedError,
+    OutcomeUnknownError,
+    PandaPonError,
+    RateLimitError,
+)
+from .._retry import Facts, decide, facts_of, outcome_unknown, retry_for_skew
+from .._signing import HeaderSigner, QuerySigner, mask_key, signing_step
+from ._build import Builder
+from ._deadline import Deadline
+from ._envelope import EnvelopeReader
+from ._reconcile import reconcile
+from ._skew import Clock
+
+if TYPE_CHECKING:
+    import cattrs
+
+    from .._endpoint import Endpoint
+    from .._model import RequestModel
+    from .._options import ClientOptions
+    from .._ratelimit import RateLimiter
+    from .._transport import Transport
+    from .._wire import Prepared
+
+__all__ = ["RAW_RESPONSES", "Pipeline"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("pandapon")
+
+#: Set by ``client.raw``: the pipeline appends each final ``httpx.Response`` to the list found here.
+RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
+    "pandapon_raw_responses", default=None
+)
+
+_SIGNING = ("access_key", "access_secret", "user_id", "timestamp_unit", "signer", "query_signer")
+_SENDING = ("transport", "http_client")
+
+
+def _converter() -> cattrs.Converter:
+    from .._converter import CONVERTER  # cattrs loads on the first structured result, not at `import pandapon`
+
+    return CONVERTER
+
+
+class _Signing:
+    """The signers, their pipeline steps and the clock they follow."""
+
+    def __init__(self, options: ClientOptions) -> None:
+        o = options
+        self.signer = o.signer or HeaderSigner(o.access_key, o.access_secret, o.user_id, timestamp_unit=o.timestamp_unit)
+        self.query_signer = o.query_signer or QuerySigner(
+            o.access_key, o.access_secret, o.user_id, timestamp_unit=o.timestamp_unit
+        )
+        self.sign = signing_step(self.signer)
+        self.query_sign = signing_step(self.query_signer)
+        self.clock = Clock((self.signer, self.query_signer))
+        self.key_hint = mask_key(o.access_key)
+
+
+class _Connection:
+    """The transport, made on first use (no I/O before), and whether it was closed."""
+
+    def __init__(self, options: ClientOptions) -> None:
+        self._options = options
+        self._transport: Transport | None = None
+        self.closed = False
+
+    def transport(self) -> Transport:
+        if self._transport is None:
+            if self.closed:
+                raise ClientClosedError("the client is closed; create a new one")
+            from .. import _transport
+
+            o = self._options
+            if o.http_client is not None:
+                from .._transport._httpx import HttpxClientTransport
+
+                self._transport = HttpxClientTransport(o.http_client)
+            else:
+                self._transport = _transport.adapt(o.transport) if o.transport is not None else _transport.default_transport()
+        return self._transport
+
+    async def aclose(self) -> None:
+        self.closed = True
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.aclose()
+
+
+class Pipeline:
+    """Executes endpoints for one client; ``with_options`` twins share what their options leave unchanged.
+
+    Args:
+        options: the client's settings.
+    """
+
+    def __init__(
+        self,
+        options: ClientOptions,
+        *,
+        signing: _Signing | None = None,
+        limiter: RateLimiter | None = None,
+        connection: _Connection | None = None,
+    ) -> None:
+        from .._ratelimit import Unlimited
+
+        self.options = options
+        self._signing = signing or _Signing(options)
+        self._limiter: RateLimiter = limiter or options.rate_limiter or Unlimited()
+        self._connection = connection or _Connection(options)
+        self._builder = Builder(options.base_url, options.path_overrides, options.timeout.as_dict())
+        self._reader = EnvelopeReader(options, _converter)
+
+    def with_options(self, options: ClientOptions) -> Pipeline:
+        """A pipeline with ``options`` that shares this one's signers, limiter and connections where unchanged."""
+        old = self.options
+
+        def same(names: tuple[str, ...]) -> bool:
+            return all(getattr(old, n) is getattr(options, n) or getattr(old, n) == getattr(options, n) for n in names)
+
+        return Pipeline(
+            options,
+            signing=self._signing if same(_SIGNING) else None,
+            limiter=self._limiter if same(("rate_limiter",)) else None,
+            connection=self._connection if same(_SENDING) else None,
+        )
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The cattrs converter (imported on first use, keeping ``import pandapon`` light)."""
+        return _converter()
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the signers add to the local clock (from the server's ``Date`` header)."""
+        return self._signing.clock.offset
+
+    async def aclose(self) -> None:
+        """Close the transport this pipeline (and the twins sharing it) sends through."""
+        await self._connection.aclose()
+
+    async def call(
+        self,
+        endpoint: Endpoint[T],
+        request: RequestModel | Mapping[str, object] | None,
+        *,
+        params: Mapping[str, object] | None = None,
+    ) -> T:
+        """Execute ``endpoint`` with ``request`` and return the envelope's ``data``, structured.
+
+        Raises:
+            PandaPonError: a subclass for every failure (see :mod:`pandapon._exceptions`).
+        """
+        if self._connection.closed:
+            raise ClientClosedError("the client is closed; create a new one")
+        wire: Mapping[str, object] | None
+        if request is None or isinstance(request, Mapping):
+            wire = request
+        else:  # a RequestModel (the model bases load with the models, not at `import pandapon`)
+            wire = _converter().unstructure(request)
+        deadline = Deadline(self.options.deadline)
+        try:
+            return cast("T", await self._attempts(endpoint, wire, params, deadline))
+        except OutcomeUnknownError as error:
+            if endpoint.reconcile is None:
+                raise
+
+            async def lookup(lookup: Endpoint[Any], query: Mapping[str, object]) -> Any:
+                return await self._attempts(lookup, query, None, deadline)
+
+            found = await reconcile(endpoint, error, lookup)
+            if found is None:
+                raise
+            return cast("T", found)
+
+    async def _attempts(
+        self,
+        endpoint: Endpoint[Any],
+        wire: Mapping[str, object] | None,
+        params: Mapping[str, object] | None,
+        deadline: Deadline,
+    ) -> Any:
+        options, signing, connection = self.options, self._signing, self._connection
+        sign = signing.query_sign if endpoint.auth == "query-sign" else signing.sign
+        cost = options.endpoint_costs.get(endpoint.operation_id, 1.0)
+        path, content, query = self._builder.wire(endpoint, wire)
+        attempt = 0
+        skew_retried = False
+        while True:
+            prepared = self._builder.prepare(endpoint.method, path, content, query, params)
+            offset_before = signing.clock.offset
+            started = time.perf_counter()
+            sending = False
+            failure: PandaPonError
+            try:
+                with deadline.scope():
+                    await self._limiter.acquire(cost)
+                    await sign(prepared)
+                    prepared.timeouts = deadline.cut(prepared.timeouts)
+                    sending = True
+                    answer = await connection.transport().send(prepared)
+            except TimeoutError:  # the deadline's scope: the retry judgment below sees no time left
+                where = "while sending" if sending else "while waiting for the rate limiter"
+                failure = APITimeoutError(
+                    f"{endpoint.method} {prepared.url.path}: the call's deadline of {deadline.seconds:g}s ran out "
+                    f"{where}",
+                    method=endpoint.method,
+                    url=str(prepared.url),
+                    request_sent=sending,
+                )
+            except PandaPonError as exc:
+                failure = exc
+            else:
+                self._log(prepared, answer.status, started, attempt)
+                try:
+                    result = self._reader.read(endpoint, prepared, answer)
+                except PandaPonError as exc:
+                    failure = exc
+                else:
+                    if signing.clock.due():
+                        signing.clock.observe(answer.header(b"date"))
+                    raw = RAW_RESPONSES.get()
+                    if raw is not None:
+                        raw.append(answer.to_httpx(prepared))
+                    return result
+            facts = facts_of(failure, options.transient_codes)
+            if isinstance(failure, AuthenticationError):
+                # A rejected timestamp: correct the clock from the server's Date header and retry once.
+                dates = failure.response.headers.get_list("date")
+                signing.clock.observe(dates[-1] if dates else None)
+                offset = signing.clock.offset
+                if retry_for_skew(already_retried=skew_retried, offset_before=offset_before, offset_after=offset):
+                    skew_retried = True
+                    log.warning(
+                        "the platform refused the request's credentials and its clock differs from ours by "
+                        "%.0fs; retrying once with the corrected timestamp",
+                        offset,
+                    )
+                    continue
+            pause = getattr(self._limiter, "pause", None)
+            if isinstance(failure, RateLimitError) and facts.retry_after is not None and pause is not None:
+                await pause(facts.retry_after)  # every call sharing the limiter waits together
+            decision = decide(
+                attempt=attempt,
+                max_retries=options.max_retries,
+                idempotent=endpoint.idempotent,
+                request_sent=facts.request_sent,
+                status=facts.status,
+                retry_after=facts.retry_after,
+                transient_code=facts.transient_code,
+                policy=options.retry_policy,
+                remaining=deadline.remaining(),
+            )
+            if not decision.retry:
+                raise self._give_up(endpoint, wire, prepared, failure, facts)
+            log.info(
+                "retrying %s %s in %.2fs (attempt %d of %d): %s",
+                endpoint.method,
+                prepared.url.path,
+                decision.delay,
+                attempt + 2,
+                options.max_retries + 1,
+                decision.reason,
+            )
+            await anyio.sleep(decision.delay)
+            attempt += 1
+
+    @staticmethod
+    def _give_up(
+        endpoint: Endpoint[Any],
+        wire: Mapping[str, object] | None,
+        prepared: Prepared,
+        failure: PandaPonError,
+        facts: Facts,
+    ) -> PandaPonError:
+        """What the caller sees after the last attempt: an outcome-unknown error for a write that may have happened."""
+        if not outcome_unknown(idempotent=endpoint.idempotent, facts=facts):
+            return failure
+        error = OutcomeUnknownError(
+            f"{endpoint.operation_id} ({endpoint.method} {prepared.url.path}) may or may not have taken effect: "
+            f"{failure}. It was not retried because it is not idempotent; look the result up before trying again.",
+            operation=endpoint.operation_id,
+            method=endpoint.method,
+            url=str(prepared.url),
+            body=wire if endpoint.location == "body" else None,
+            cause=failure,
+        )
+        error.__cause__ = failure
+        return error
+
+    def _log(self, prepared: Prepared, status: int, started: float, attempt: int) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %s in %.1f ms (attempt %d, key %s)",
+                prepared.method,
+                prepared.url.path,
+                status,
+                (time.perf_counter() - started) * 1000,
+                attempt + 1,
+                self._signing.key_hint,
+            )

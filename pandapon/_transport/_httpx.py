@@ -1,0 +1,85 @@
+"""Adapters for httpx: an ``httpx.AsyncBaseTransport`` (httpcore, ``MockTransport``, ``ASGITransport``) or a user's
+``httpx.AsyncClient``. Both honour the attempt's timeouts and map httpx's errors into the typed tree."""
+
+from __future__ import annotations
+
+import httpx
+
+from .._wire import Answer, Prepared
+from ._errors import connection_error, undecodable
+
+__all__ = ["HttpxClientTransport", "HttpxTransport"]
+
+#: httpx errors raised before any byte of the request left.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+async def _read(request: Prepared, response: httpx.Response) -> Answer:
+    try:
+        body = await response.aread()
+    except httpx.DecodingError as exc:
+        raise undecodable(request, Answer(response.status_code, response.headers.raw, b""), exc) from None
+    finally:
+        await response.aclose()
+    return Answer(response.status_code, response.headers.raw, body)
+
+
+def _mapped(request: Prepared, exc: httpx.TransportError) -> Exception:
+    return connection_error(
+        request, exc, sent=not isinstance(exc, _NOT_SENT), timeout=isinstance(exc, httpx.TimeoutException)
+    )
+
+
+class HttpxTransport:
+    """Sends through an ``httpx.AsyncBaseTransport`` directly (no client in between); closes it with the client.
+
+    Args:
+        transport: e.g. ``httpx.AsyncHTTPTransport(limits=...)``, ``httpx.MockTransport(handler)`` or
+            ``httpx.ASGITransport(app)``.
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self.inner = transport
+
+    async def send(self, request: Prepared) -> Answer:
+        try:
+            response = await self.inner.handle_async_request(request.to_httpx())
+            return await _read(request, response)
+        except httpx.TransportError as exc:
+            raise _mapped(request, exc) from None
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def __repr__(self) -> str:
+        return f"HttpxTransport({type(self.inner).__name__})"
+
+
+class HttpxClientTransport:
+    """Sends through a caller's ``httpx.AsyncClient``: its transport, headers and event hooks apply; its timeout
+    does not (the SDK's ``timeout`` and ``deadline`` do). The caller closes the client."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def send(self, request: Prepared) -> Answer:
+        client = self.client
+        try:
+            built = client.build_request(
+                request.method,
+                request.url,
+                content=request.content,
+                headers=request.headers,
+                extensions={"timeout": request.timeouts},
+            )
+            # The signer already ran on the prepared request: no auth flow of the client's own.
+            response = await client.send(built, auth=None, stream=True)
+            return await _read(request, response)
+        except httpx.TransportError as exc:
+            raise _mapped(request, exc) from None
+
+    async def aclose(self) -> None:
+        """The caller's client stays open."""
+
+    def __repr__(self) -> str:
+        return "HttpxClientTransport()"
