@@ -35,6 +35,8 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from ._converter import CONVERTER, make_converter
     from ._endpoint import Endpoint, Pagination
+    from ._options import ClientOptions
+    from ._transport import Transport
     from ._model import Model, RequestModel
     from ._sync import PandaPon
     from ._types import JSON
@@ -49,6 +51,8 @@ _LAZY = {
     "make_converter": "_converter",
     "PandaPon": "_sync",
     "Endpoint": "_endpoint",
+    "ClientOptions": "_options",
+    "Transport": "_transport",
     "Pagination": "_endpoint",
 }
 
@@ -75,6 +79,7 @@ __all__ = [
     "AuthenticationError",
     "CONVERTER",
     "ClientClosedError",
+    "ClientOptions",
     "ConfigurationError",
     "Endpoint",
     "HTTPStatusError",
@@ -98,6 +103,7 @@ __all__ = [
     "ResponseValidationError",
     "RetryPolicy",
     "TokenBucket",
+    "Transport",
     "Unlimited",
     "WrongThreadError",
     "__version__",

@@ -11,13 +11,14 @@ import httpx
 
 from ._exceptions import InvalidInputError
 from ._logging import setup_logging
-from ._options import ClientOptions, OptionArgs
-from ._pipeline import RAW_RESPONSES, Pipeline
 from ._signing import mask_key
 from ._types import fields_repr
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from ._options import ClientOptions, OptionArgs
+    from ._pipeline import Pipeline
 
     from ._endpoint import Endpoint
     from ._generated.addresses import AsyncAddresses
@@ -75,6 +76,8 @@ class AsyncRaw:
             ``raw = await client.raw.call(client.taobao.orders.update_warehouse, oid, "WH1", "Guangxi")``
         """
         responses: list[httpx.Response] = []
+        from ._pipeline import RAW_RESPONSES
+
         token = RAW_RESPONSES.set(responses)
         try:
             parsed = await fn(*args, **kwargs)
@@ -110,13 +113,16 @@ class AsyncPandaPon:
         /,
         **options: Unpack[OptionArgs],
     ) -> None:
-        self._init(Pipeline(ClientOptions.create(access_key, access_secret, user_id, **options)))
+        # The options and the pipeline load with the first client, not at `import pandapon`.
+        from ._options import ClientOptions
+
+        self._init(_pipeline(ClientOptions.create(access_key, access_secret, user_id, **options)))
 
     @classmethod
     def _from_options(cls, options: ClientOptions) -> AsyncPandaPon:
         """A client built from resolved options (the sync facade builds its loop's client this way)."""
         self = cls.__new__(cls)
-        self._init(Pipeline(options))
+        self._init(_pipeline(options))
         return self
 
     def _init(self, pipeline: Pipeline) -> None:
@@ -260,3 +266,9 @@ class AsyncPandaPon:
     def __repr__(self) -> str:
         o = self.options
         return f"AsyncPandaPon(access_key={mask_key(o.access_key)!r}, user_id={o.user_id!r}, base_url={o.base_url!r})"
+
+
+def _pipeline(options: ClientOptions) -> Pipeline:
+    from ._pipeline import Pipeline
+
+    return Pipeline(options)

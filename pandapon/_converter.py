@@ -26,6 +26,8 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._compiled import compile_structure, is_optional, reject, wire_name
+from ._json import dumps
 from ._model import Model, RequestModel
 from ._types import JSON
 
@@ -131,25 +133,7 @@ def _structure_json(value: object, _: Any = None) -> JSON:
     raise StructureFailure(f"expected a JSON value, got {_got(value)}")
 
 
-def _dumps_compact(value: object) -> str:
-    # The platform's examples are compact with raw CJK characters.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        # Money as a JSON number with the exact digits the caller gave.
-        return float(value) if value != value.to_integral_value() else int(value)
-    raise TypeError(f"cannot encode {_got(value)} as JSON")
-
-
 _NoneType = type(None)
-
-
-def _is_optional(t: Any) -> bool:
-    """``X | None`` / ``Optional[X]`` for a single ``X``."""
-    return get_origin(t) in (Union, UnionType) and len(t.__args__) == 2 and _NoneType in t.__args__
-
 
 _JSON_SCALARS: frozenset[object] = frozenset({str, int, Decimal, bool, _NoneType})
 
@@ -166,10 +150,6 @@ def _is_json(t: Any) -> bool:
         and origins == {None, dict, list}
         and frozenset(a for a in args if a in _JSON_SCALARS) == _JSON_SCALARS
     )
-
-
-def _wire_name(a: attrs.Attribute[Any]) -> str:
-    return str(a.metadata.get("wire", a.name))
 
 
 def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) -> cattrs.Converter:
@@ -220,7 +200,7 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
 
         return structure_optional
 
-    conv.register_structure_hook_factory(_is_optional, optional_factory)
+    conv.register_structure_hook_factory(is_optional, optional_factory)
 
     def structure_factory(cl: type[Model]) -> Callable[[Mapping[str, object], Any], Model]:
         attrs.resolve_types(cl)  # string annotations (PEP 563) to types, once per class
@@ -229,14 +209,14 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
         text_hooks = {a.name: decode_json_text(a.type) for a in fields if a.metadata.get("json_in_string")}
         overrides: dict[str, Any] = {"extra": override(omit=True)}
         for a in fields:
-            kw: dict[str, Any] = {"rename": _wire_name(a)}
+            kw: dict[str, Any] = {"rename": wire_name(a)}
             if a.name in text_hooks:
                 kw["struct_hook"] = text_hooks[a.name]
             overrides[a.name] = override(**kw)
         base = make_dict_structure_fn(
             cl, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, _cattrs_detailed_validation=True, **overrides
         )
-        known = frozenset(_wire_name(a) for a in fields)
+        known = frozenset(wire_name(a) for a in fields)
 
         def structure(value: Mapping[str, object], _: Any) -> Model:
             if value.__class__ is not dict and not isinstance(value, Mapping):  # skip the ABC check for a dict
@@ -251,15 +231,15 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
         fast: Callable[[object], Model] | None = None
 
         def structure_fast(value: Mapping[str, object], _: Any) -> Model:
-            # The compiled function (see _compile_fast) first; anything it does not accept (a missing required key,
+            # The compiled function (see compile_structure) first; anything it does not accept (a missing required key,
             # a value its hooks reject, not a dict) is structured again by cattrs' function, which raises the
             # detailed error. So a result is always what cattrs would return, only sooner.
             nonlocal fast
             if fast is None:  # compiled on first use: every hook it calls is registered by then
                 try:
-                    fast = _compile_fast(cl, fields, conv, known, text_hooks)
+                    fast = compile_structure(cl, fields, conv, known, text_hooks)
                 except Exception:  # a field type without a hook: cattrs' function says so when a value needs it
-                    fast = _reject
+                    fast = reject
             try:
                 return fast(value)
             except Exception:
@@ -270,14 +250,14 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
     conv.register_structure_hook_factory(lambda t: attrs.has(t) and issubclass(t, Model), structure_factory)
 
     def encode_json_text(value: object) -> object:
-        return value if isinstance(value, str) else _dumps_compact(conv.unstructure(value))
+        return value if isinstance(value, str) else dumps(conv.unstructure(value))
 
     def unstructure_factory(cl: type[RequestModel]) -> Callable[[RequestModel], dict[str, object]]:
         overrides: dict[str, Any] = {"extra": override(omit=True)}
         for a in attrs.fields(cl):
             if a.name == "extra":
                 continue
-            kw: dict[str, Any] = {"rename": _wire_name(a), "omit_if_default": True}
+            kw: dict[str, Any] = {"rename": wire_name(a), "omit_if_default": True}
             if a.metadata.get("json_in_string"):
                 kw["unstruct_hook"] = encode_json_text
             elif a.metadata.get("wire_int"):
@@ -297,77 +277,6 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
 
     conv.register_unstructure_hook_factory(lambda t: attrs.has(t) and issubclass(t, RequestModel), unstructure_factory)
     return conv
-
-
-_EXACT = (str, int, bool, Decimal)  # hooks that return a value of exactly this type unchanged
-
-
-def _compile_fast(
-    cl: type[Model],
-    fields: list[attrs.Attribute[Any]],
-    conv: cattrs.Converter,
-    known: frozenset[str],
-    text_hooks: Mapping[str, Callable[[object, Any], object]],
-) -> Callable[[object], Model]:
-    """Compile one model's structuring function: the field hooks cattrs would call, minus the per-field calls.
-
-    It calls the same hook per field as ``make_dict_structure_fn`` (``conv.get_structure_hook(type)``, or the
-    JSON-in-string hook), except where the wire value already has the field's exact type and that hook would return
-    it unchanged (``str``, ``int``, ``bool``, ``Decimal``, each optionally ``| None``). It raises on anything else
-    (``_Reject``, ``KeyError`` or the hook's error), and the caller falls back to cattrs' own function.
-    """
-    ns: dict[str, Any] = {"cl": cl, "known": known, "Reject": _Reject, "dict": dict}
-    body = ["def structure(o):", "    if o.__class__ is not dict:", "        raise Reject", "    kw = {}"]
-    args: list[str] = []
-    for i, a in enumerate(fields):
-        key = _wire_name(a)
-        t: Any = a.type
-        text_hook = text_hooks.get(a.name)
-        hook = text_hook if text_hook is not None else conv.get_structure_hook(t)
-        ns[f"h{i}"], ns[f"t{i}"] = hook, t
-        optional = _is_optional(t)
-        inner: Any = next(x for x in get_args(t) if x is not _NoneType) if optional else t
-        exact = inner if inner in _EXACT and text_hook is None else None
-        convert = f"h{i}(v, t{i})"
-        if get_origin(inner) is list and text_hook is None:
-            # A list: the element hook per element (what cattrs' list hook does for a list), inline.
-            elem: Any = get_args(inner)[0]
-            ns[f"g{i}"], ns[f"u{i}"] = conv.get_structure_hook(elem), elem
-            item = f"g{i}(x, u{i})"
-            if elem in _EXACT:
-                ns[f"f{i}"] = elem
-                item = f"x if x.__class__ is f{i} else {item}"
-            convert = f"[{item} for x in v] if v.__class__ is list else {convert}"
-        if exact is not None:
-            ns[f"e{i}"] = exact
-            skip = f"v is None or v.__class__ is e{i}" if optional else f"v.__class__ is e{i}"
-            convert = f"v if {skip} else {convert}"
-        if a.default is attrs.NOTHING:  # required: a missing key raises KeyError (cattrs reports it)
-            body.append(f"    v = o[{key!r}]")
-            body.append(f"    a{i} = {convert}")
-            args.append(f"{a.alias}=a{i}")
-        elif optional and a.default is None:  # absent and null are the same here: the default is None
-            body.append(f"    v = o.get({key!r})")
-            body.append(f"    a{i} = None if v is None else {convert}")
-            args.append(f"{a.alias}=a{i}")
-        else:  # another default (or a factory): pass it only when the key is there
-            body.append(f"    if {key!r} in o:")
-            body.append(f"        v = o[{key!r}]")
-            body.append(f"        kw[{a.alias!r}] = {convert}")
-    body.append("    if not known.issuperset(o):")  # no set is built for the usual dict without unknown keys
-    body.append("        kw['extra'] = {k: v for k, v in o.items() if k not in known}")
-    body.append(f"    return cl({', '.join([*args, '**kw'])})")
-    source = "\n".join(body)
-    exec(compile(source, f"<pandapon structure {cl.__module__}.{cl.__qualname__}>", "exec"), ns)
-    return cast("Callable[[object], Model]", ns["structure"])
-
-
-class _Reject(Exception):
-    """The compiled structuring function does not take this value; cattrs' function will."""
-
-
-def _reject(value: object) -> Model:
-    raise _Reject
 
 
 def _wire_int(value: object) -> object:
@@ -395,7 +304,7 @@ def to_wire(value: object) -> JSON:
                 continue
             item = getattr(value, a.name)
             if item is not None:
-                out[_wire_name(a)] = to_wire(item)
+                out[wire_name(a)] = to_wire(item)
         for key, item in value.extra.items():
             out[key] = to_wire(item)
         return out
@@ -413,7 +322,7 @@ def structure_errors(exc: BaseException, path: str) -> list[str]:
     out: list[str] = []
     if isinstance(exc, ClassValidationError):
         with_notes, without = exc.group_exceptions()
-        wire = {a.name: _wire_name(a) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
+        wire = {a.name: wire_name(a) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
         for sub, note in with_notes:
             out.extend(structure_errors(sub, f"{path}.{wire.get(note.name, note.name)}"))
         for sub in without:

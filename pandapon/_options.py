@@ -167,7 +167,9 @@ def _check_unit(instance: ClientOptions, attribute: object, value: str) -> None:
         raise ConfigurationError(f"timestamp_unit must be 's' or 'ms', got {value!r}")
 
 
-def _check_auth(instance: ClientOptions, attribute: attrs.Attribute[httpx.Auth | None], value: httpx.Auth | None) -> None:
+def _check_auth(
+    instance: ClientOptions, attribute: attrs.Attribute[httpx.Auth | None], value: httpx.Auth | None
+) -> None:
     if value is not None and not isinstance(value, httpx.Auth):
         raise ConfigurationError(f"{attribute.name} must be an httpx.Auth, got {type(value).__name__}")
 

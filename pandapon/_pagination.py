@@ -11,8 +11,8 @@ from ._exceptions import InvalidInputError
 from ._model import RequestModel
 
 if TYPE_CHECKING:
-    from ._pipeline import Pipeline
     from ._endpoint import Endpoint
+    from ._pipeline import Pipeline
 
 __all__ = ["iterate_items"]
 

@@ -119,7 +119,9 @@ def decide(
         remaining: seconds left before the call's deadline (``None``: no deadline); a retry whose wait would
             reach it is not made.
     """
-    decision = _decide(attempt, max_retries, idempotent, request_sent, status, retry_after, transient_code, policy, rand)
+    decision = _decide(
+        attempt, max_retries, idempotent, request_sent, status, retry_after, transient_code, policy, rand
+    )
     if decision.retry and remaining is not None and decision.delay >= remaining:
         return Decision(False, reason="the deadline leaves no time for a retry")
     return decision

@@ -4,9 +4,10 @@ Deterministic: the same spec gives byte-identical files. ``python tools/codegen.
 ``python tools/codegen.py --check`` exits 1 and names the stale files when the committed code differs.
 (``nox -s codegen`` runs the first; the test suite runs the second.)
 
-The generated code holds data and thin typed coroutines only: attrs models, one ``Endpoint`` description per
-operation, async resource classes whose methods build the request model and await the core, and sync resource
-classes whose methods delegate in one line through the client's portal.
+The generated code holds data and thin typed coroutines only: attrs models, one typed ``Endpoint[T]`` description
+per operation, async resource classes whose methods build the request model and await the pipeline, and sync
+resource classes (on :class:`pandapon._facade.SyncResource`) whose methods delegate in one line through the sync
+client's runner. Generated modules never import ``pandapon._client`` or ``pandapon._sync``.
 """
 
 from __future__ import annotations
@@ -585,10 +586,10 @@ class Generator:
             "from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401",
             "from decimal import Decimal  # noqa: F401",
             "",
-            "from ..._core import Core",
             "from ..._endpoint import Endpoint, Pagination, Reconcile  # noqa: F401",
+            "from ..._facade import SyncResource",
             "from ..._pagination import iterate_items  # noqa: F401",
-            "from ..._sync import SyncResource",
+            "from ..._pipeline import Pipeline",
             "from ..._types import JSON  # noqa: F401",
             "IMPORTS",
         ]
@@ -601,8 +602,8 @@ class Generator:
             f"class Async{cls}:",
             f'    """``client.{resource}`` (async)."""',
             "",
-            "    def __init__(self, core: Core) -> None:",
-            "        self._core = core",
+            "    def __init__(self, pipeline: Pipeline) -> None:",
+            "        self._pipeline = pipeline",
         ]
         for o in ops:
             params, ctor, _ = self.signature(o)
@@ -611,7 +612,7 @@ class Generator:
             lines += split_call(f"async def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ")
             lines += self.method_doc(o, "        ")
             lines += self.emit_ctor(o, ctor)
-            lines.append(f"        return await self._core.call({const}, request)  # type: ignore[no-any-return]")
+            lines.append(f"        return await self._pipeline.call({const}, request)")
             if o.item_type:
                 lines.append("")
                 lines += split_call(
@@ -619,7 +620,7 @@ class Generator:
                 )
                 lines += self.method_doc(o, "        ", iterator=True)
                 lines += self.emit_ctor(o, ctor)
-                lines.append(f"        return iterate_items(self._core, {const}, request)")
+                lines.append(f"        return iterate_items(self._pipeline, {const}, request)")
         # sync class
         lines += ["", "", f"class {cls}(SyncResource[Async{cls}]):", f'    """``client.{resource}`` (sync)."""']
         for o in ops:
@@ -663,9 +664,7 @@ class Generator:
             f'method="{o.http_method}"',
             f'path="{o.path}"',
             f"location={json.dumps(o.location) if o.location else None}",
-            f"result={o.result_type if o.result_type != 'JSON' else 'JSON'}"
-            if not o.result_type.startswith(("list[", "dict["))
-            else f"result={o.result_type}",
+            f"result={o.result_type}",
             f"idempotent={bool(op.get('x-pandapon-idempotent'))}",
             f'auth="{op.get("x-pandapon-auth", "headers")}"',
             f'envelope="{op.get("x-pandapon-envelope", "standard")}"',
@@ -692,7 +691,8 @@ class Generator:
                 f"items_path={tuple(rec.get('items_path') or ())!r})"
             )
         body = ",\n    ".join(args)
-        return f"_{o.method_name.upper()} = Endpoint(\n    {body},\n)"
+        # Typed, so that ``await pipeline.call(_X, request)`` returns the method's result type.
+        return f"_{o.method_name.upper()}: Endpoint[{o.result_type}] = Endpoint(\n    {body},\n)"
 
     def emit_group(self, group: str, resources: list[str]) -> str:
         cls = GROUPS[group]
@@ -711,7 +711,7 @@ class Generator:
             lines = [ln for ln in lines if "cached_property" not in ln and "TYPE_CHECKING" not in ln]
             lines += [f"from .resources.{mod} import Async{cls}, {cls}", "", f'__all__ = ["Async{cls}", "{cls}"]']
             return "\n".join(lines) + "\n"
-        lines += ["from .._core import Core", "", "if TYPE_CHECKING:", "    from .._sync import PandaPon"]
+        lines += ["from .._facade import Runner", "from .._pipeline import Pipeline", "", "if TYPE_CHECKING:"]
         for r in resources:
             rc = pascal(r)
             lines.append(f"    from .resources.{r.replace('.', '_')} import Async{rc}, {rc}")
@@ -723,8 +723,8 @@ class Generator:
             f"class Async{cls}:",
             f'    """{GROUP_DOCS[group]}"""',
             "",
-            "    def __init__(self, core: Core) -> None:",
-            "        self._core = core",
+            "    def __init__(self, pipeline: Pipeline) -> None:",
+            "        self._pipeline = pipeline",
         ]
         for r in resources:
             rc, attr, mod = pascal(r), r.split(".", 1)[1], r.replace(".", "_")
@@ -735,7 +735,7 @@ class Generator:
                 f'        """``client.{r}``."""',
                 f"        from .resources.{mod} import Async{rc}",
                 "",
-                f"        return Async{rc}(self._core)",
+                f"        return Async{rc}(self._pipeline)",
             ]
         lines += [
             "",
@@ -743,8 +743,8 @@ class Generator:
             f"class {cls}:",
             f'    """{GROUP_DOCS[group]} (sync)"""',
             "",
-            "    def __init__(self, client: PandaPon) -> None:",
-            "        self._client = client",
+            "    def __init__(self, runner: Runner) -> None:",
+            "        self._runner = runner",
         ]
         for r in resources:
             rc, attr, mod = pascal(r), r.split(".", 1)[1], r.replace(".", "_")
@@ -755,12 +755,9 @@ class Generator:
                 f'        """``client.{r}``."""',
                 f"        from .resources.{mod} import {rc}",
                 "",
-                f"        return {rc}(self._client, lambda c: c.{group}.{attr})",
+                f"        return {rc}(self._runner, lambda c: c.{group}.{attr})",
             ]
         return "\n".join(lines) + "\n"
-
-    def emit_single_resource_sync_ctor(self) -> None:
-        pass
 
     def collect_webhooks(self) -> list[tuple[str, dict[str, Any], str | None]]:
         """Register push-body models under the ``webhooks`` resource; return (key, operation, body class)."""

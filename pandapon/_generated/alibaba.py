@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .._core import Core
+from .._facade import Runner
+from .._pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from .._sync import PandaPon
     from .resources.alibaba_cart import AsyncAlibabaCart, AlibabaCart
     from .resources.alibaba_marketing import AsyncAlibabaMarketing, AlibabaMarketing
     from .resources.alibaba_orders import AsyncAlibabaOrders, AlibabaOrders
@@ -24,82 +24,82 @@ __all__ = ["AsyncAlibaba", "Alibaba"]
 class AsyncAlibaba:
     """1688."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     @cached_property
     def cart(self) -> AsyncAlibabaCart:
         """``client.alibaba.cart``."""
         from .resources.alibaba_cart import AsyncAlibabaCart
 
-        return AsyncAlibabaCart(self._core)
+        return AsyncAlibabaCart(self._pipeline)
 
     @cached_property
     def marketing(self) -> AsyncAlibabaMarketing:
         """``client.alibaba.marketing``."""
         from .resources.alibaba_marketing import AsyncAlibabaMarketing
 
-        return AsyncAlibabaMarketing(self._core)
+        return AsyncAlibabaMarketing(self._pipeline)
 
     @cached_property
     def orders(self) -> AsyncAlibabaOrders:
         """``client.alibaba.orders``."""
         from .resources.alibaba_orders import AsyncAlibabaOrders
 
-        return AsyncAlibabaOrders(self._core)
+        return AsyncAlibabaOrders(self._pipeline)
 
     @cached_property
     def products(self) -> AsyncAlibabaProducts:
         """``client.alibaba.products``."""
         from .resources.alibaba_products import AsyncAlibabaProducts
 
-        return AsyncAlibabaProducts(self._core)
+        return AsyncAlibabaProducts(self._pipeline)
 
     @cached_property
     def refunds(self) -> AsyncAlibabaRefunds:
         """``client.alibaba.refunds``."""
         from .resources.alibaba_refunds import AsyncAlibabaRefunds
 
-        return AsyncAlibabaRefunds(self._core)
+        return AsyncAlibabaRefunds(self._pipeline)
 
 
 class Alibaba:
     """1688. (sync)"""
 
-    def __init__(self, client: PandaPon) -> None:
-        self._client = client
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
 
     @cached_property
     def cart(self) -> AlibabaCart:
         """``client.alibaba.cart``."""
         from .resources.alibaba_cart import AlibabaCart
 
-        return AlibabaCart(self._client, lambda c: c.alibaba.cart)
+        return AlibabaCart(self._runner, lambda c: c.alibaba.cart)
 
     @cached_property
     def marketing(self) -> AlibabaMarketing:
         """``client.alibaba.marketing``."""
         from .resources.alibaba_marketing import AlibabaMarketing
 
-        return AlibabaMarketing(self._client, lambda c: c.alibaba.marketing)
+        return AlibabaMarketing(self._runner, lambda c: c.alibaba.marketing)
 
     @cached_property
     def orders(self) -> AlibabaOrders:
         """``client.alibaba.orders``."""
         from .resources.alibaba_orders import AlibabaOrders
 
-        return AlibabaOrders(self._client, lambda c: c.alibaba.orders)
+        return AlibabaOrders(self._runner, lambda c: c.alibaba.orders)
 
     @cached_property
     def products(self) -> AlibabaProducts:
         """``client.alibaba.products``."""
         from .resources.alibaba_products import AlibabaProducts
 
-        return AlibabaProducts(self._client, lambda c: c.alibaba.products)
+        return AlibabaProducts(self._runner, lambda c: c.alibaba.products)
 
     @cached_property
     def refunds(self) -> AlibabaRefunds:
         """``client.alibaba.refunds``."""
         from .resources.alibaba_refunds import AlibabaRefunds
 
-        return AlibabaRefunds(self._client, lambda c: c.alibaba.refunds)
+        return AlibabaRefunds(self._runner, lambda c: c.alibaba.refunds)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .._core import Core
+from .._facade import Runner
+from .._pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from .._sync import PandaPon
     from .resources.taobao_cart import AsyncTaobaoCart, TaobaoCart
     from .resources.taobao_orders import AsyncTaobaoOrders, TaobaoOrders
     from .resources.taobao_products import AsyncTaobaoProducts, TaobaoProducts
@@ -23,68 +23,68 @@ __all__ = ["AsyncTaobao", "Taobao"]
 class AsyncTaobao:
     """Taobao (through the Taobao Global distributor platform)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     @cached_property
     def cart(self) -> AsyncTaobaoCart:
         """``client.taobao.cart``."""
         from .resources.taobao_cart import AsyncTaobaoCart
 
-        return AsyncTaobaoCart(self._core)
+        return AsyncTaobaoCart(self._pipeline)
 
     @cached_property
     def orders(self) -> AsyncTaobaoOrders:
         """``client.taobao.orders``."""
         from .resources.taobao_orders import AsyncTaobaoOrders
 
-        return AsyncTaobaoOrders(self._core)
+        return AsyncTaobaoOrders(self._pipeline)
 
     @cached_property
     def products(self) -> AsyncTaobaoProducts:
         """``client.taobao.products``."""
         from .resources.taobao_products import AsyncTaobaoProducts
 
-        return AsyncTaobaoProducts(self._core)
+        return AsyncTaobaoProducts(self._pipeline)
 
     @cached_property
     def refunds(self) -> AsyncTaobaoRefunds:
         """``client.taobao.refunds``."""
         from .resources.taobao_refunds import AsyncTaobaoRefunds
 
-        return AsyncTaobaoRefunds(self._core)
+        return AsyncTaobaoRefunds(self._pipeline)
 
 
 class Taobao:
     """Taobao (through the Taobao Global distributor platform). (sync)"""
 
-    def __init__(self, client: PandaPon) -> None:
-        self._client = client
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
 
     @cached_property
     def cart(self) -> TaobaoCart:
         """``client.taobao.cart``."""
         from .resources.taobao_cart import TaobaoCart
 
-        return TaobaoCart(self._client, lambda c: c.taobao.cart)
+        return TaobaoCart(self._runner, lambda c: c.taobao.cart)
 
     @cached_property
     def orders(self) -> TaobaoOrders:
         """``client.taobao.orders``."""
         from .resources.taobao_orders import TaobaoOrders
 
-        return TaobaoOrders(self._client, lambda c: c.taobao.orders)
+        return TaobaoOrders(self._runner, lambda c: c.taobao.orders)
 
     @cached_property
     def products(self) -> TaobaoProducts:
         """``client.taobao.products``."""
         from .resources.taobao_products import TaobaoProducts
 
-        return TaobaoProducts(self._client, lambda c: c.taobao.products)
+        return TaobaoProducts(self._runner, lambda c: c.taobao.products)
 
     @cached_property
     def refunds(self) -> TaobaoRefunds:
         """``client.taobao.refunds``."""
         from .resources.taobao_refunds import TaobaoRefunds
 
-        return TaobaoRefunds(self._client, lambda c: c.taobao.refunds)
+        return TaobaoRefunds(self._runner, lambda c: c.taobao.refunds)

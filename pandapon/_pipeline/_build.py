@@ -1,4 +1,4 @@
-"""Request building: path, query and body of one attempt, with the one JSON encoder (money encoded once)."""
+"""Request building: path, query and body of one attempt, encoded once per call with the one JSON encoder."""
 
 from __future__ import annotations
 
@@ -9,27 +9,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
+from .._json import dumps
 from .._wire import Prepared
 
 if TYPE_CHECKING:
     from .._endpoint import Endpoint
 
-__all__ = ["Builder", "dumps"]
+__all__ = ["Builder"]
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _GET_HEADERS = {"accept": "application/json"}
 
 
-def dumps(value: object) -> bytes:
-    """The one JSON encoding of a request body: compact UTF-8; ``Decimal`` money as a JSON number, once."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default).encode("utf-8")
-
-
-def _default(value: object) -> object:
-    from decimal import Decimal  # only values json cannot encode get here
-
-    if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
+def _unstructure(value: object) -> object:
+    """A request model found inside a plain mapping: its wire form (the converter loads only when one is there)."""
     if attrs.has(type(value)):
         from .._converter import CONVERTER
 
@@ -68,7 +61,9 @@ class Builder:
             url = self._urls[path] = httpx.URL(self._base + "/" + path.lstrip("/"))
         return url
 
-    def wire(self, endpoint: Endpoint[Any], wire: Mapping[str, object] | None) -> tuple[str, bytes | None, dict[str, str]]:
+    def wire(
+        self, endpoint: Endpoint[Any], wire: Mapping[str, object] | None
+    ) -> tuple[str, bytes | None, dict[str, str]]:
         """The path, body and query of ``wire`` (the request in wire names) for ``endpoint``; built once per call."""
         path = self._overrides.get(endpoint.operation_id, endpoint.path)
         query: dict[str, str] = {}
@@ -80,7 +75,7 @@ class Builder:
                     path = path.replace("{" + name + "}", httpx.URL(str(fields.pop(name))).raw_path.decode())
                 wire = fields
             if endpoint.location == "body":
-                content = dumps(wire)
+                content = dumps(wire, fallback=_unstructure).encode("utf-8")
             else:
                 query.update((k, _query_value(v)) for k, v in wire.items() if v is not None)
         return path, content, query

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Mapping
-from typing import ContextManager
+from contextlib import AbstractContextManager
 
 import anyio
 
@@ -31,7 +31,7 @@ class Deadline:
         """Seconds left (never negative), or ``None`` without a deadline."""
         return None if self.at is None else max(0.0, self.at - time.monotonic())
 
-    def scope(self) -> ContextManager[object]:
+    def scope(self) -> AbstractContextManager[object]:
         """A cancel scope that raises ``TimeoutError`` when the deadline passes (none without a deadline)."""
         # No cancel scope at all without a deadline: it costs a few microseconds per call.
         return _NONE if self.at is None else anyio.fail_after(max(0.0, self.at - time.monotonic()))

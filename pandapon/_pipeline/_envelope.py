@@ -127,7 +127,9 @@ class EnvelopeReader:
 
         request_id = _str_or_none(envelope.get("requestId"))
         errors = (
-            ["$.data: nested too deeply to structure"] if isinstance(exc, RecursionError) else structure_errors(exc, "$.data")
+            ["$.data: nested too deeply to structure"]
+            if isinstance(exc, RecursionError)
+            else structure_errors(exc, "$.data")
         )
         name = getattr(endpoint.result, "__name__", endpoint.result)
         return ResponseValidationError(

@@ -67,7 +67,9 @@ class _Signing:
 
     def __init__(self, options: ClientOptions) -> None:
         o = options
-        self.signer = o.signer or HeaderSigner(o.access_key, o.access_secret, o.user_id, timestamp_unit=o.timestamp_unit)
+        self.signer = o.signer or HeaderSigner(
+            o.access_key, o.access_secret, o.user_id, timestamp_unit=o.timestamp_unit
+        )
         self.query_signer = o.query_signer or QuerySigner(
             o.access_key, o.access_secret, o.user_id, timestamp_unit=o.timestamp_unit
         )
@@ -97,7 +99,9 @@ class _Connection:
 
                 self._transport = HttpxClientTransport(o.http_client)
             else:
-                self._transport = _transport.adapt(o.transport) if o.transport is not None else _transport.default_transport()
+                self._transport = (
+                    _transport.adapt(o.transport) if o.transport is not None else _transport.default_transport()
+                )
         return self._transport
 
     async def aclose(self) -> None:

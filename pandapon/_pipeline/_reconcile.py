@@ -63,5 +63,7 @@ async def reconcile(endpoint: Endpoint[Any], error: OutcomeUnknownError, lookup:
                 value,
             )
             return row
-    error.reconciliation = f"Looked it up by {rec.key}={value!r} with {rec.operation_id}: not found (it may still appear)."
+    error.reconciliation = (
+        f"Looked it up by {rec.key}={value!r} with {rec.operation_id}: not found (it may still appear)."
+    )
     return None

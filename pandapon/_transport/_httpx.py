@@ -15,12 +15,22 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 
 async def _read(request: Prepared, response: httpx.Response) -> Answer:
+    encoding = response.headers.get("content-encoding")
+    decode = bool(encoding) and not response.is_stream_consumed
     try:
-        body = await response.aread()
-    except httpx.DecodingError as exc:
-        raise undecodable(request, Answer(response.status_code, response.headers.raw, b""), exc) from None
+        if decode:
+            # The raw bytes to the end first, decoded after: httpx decoding inside its stream would leave the
+            # stream's generators suspended when the bytes do not decode.
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        else:
+            body = await response.aread()  # nothing to decode, or decoded already
     finally:
         await response.aclose()
+    if decode:
+        try:
+            body = httpx.Response(200, headers={"content-encoding": str(encoding)}, content=body).content
+        except httpx.DecodingError as exc:
+            raise undecodable(request, Answer(response.status_code, response.headers.raw, b""), exc) from None
     return Answer(response.status_code, response.headers.raw, body)
 
 
@@ -47,6 +57,8 @@ class HttpxTransport:
             return await _read(request, response)
         except httpx.TransportError as exc:
             raise _mapped(request, exc) from None
+        except httpx.DecodingError as exc:  # a handler that built an httpx.Response from undecodable bytes
+            raise connection_error(request, exc, sent=True, timeout=False) from None
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -77,6 +89,8 @@ class HttpxClientTransport:
             return await _read(request, response)
         except httpx.TransportError as exc:
             raise _mapped(request, exc) from None
+        except httpx.DecodingError as exc:  # an event hook that read the undecodable body
+            raise connection_error(request, exc, sent=True, timeout=False) from None
 
     async def aclose(self) -> None:
         """The caller's client stays open."""

@@ -7,7 +7,7 @@ import pytest
 
 import pandapon
 from pandapon import AsyncPandaPon, ConfigurationError, PandaPon
-from pandapon._client import resolve_settings
+from pandapon._options import ClientOptions
 from tests.helpers import ACCESS_KEY, ACCESS_SECRET, CREDS, USER_ID
 
 
@@ -31,14 +31,14 @@ def test_credentials_and_base_url_from_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("PANDAPON_ACCESS_SECRET", ACCESS_SECRET)
     monkeypatch.setenv("PANDAPON_USER_ID", USER_ID)
     monkeypatch.setenv("PANDAPON_BASE_URL", "http://127.0.0.1:8080")
-    settings = resolve_settings()
-    assert (settings.access_key, settings.user_id, settings.config.base_url) == (
+    settings = ClientOptions.create()
+    assert (settings.access_key, settings.user_id, settings.base_url) == (
         ACCESS_KEY,
         USER_ID,
         "http://127.0.0.1:8080",
     )
     # arguments win over the environment
-    assert resolve_settings("k", "s", "u", base_url="https://x.test").config.base_url == "https://x.test"
+    assert ClientOptions.create("k", "s", "u", base_url="https://x.test").base_url == "https://x.test"
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_reprs_never_show_secrets() -> None:
     objects = [
         AsyncPandaPon(**CREDS),
         PandaPon(**CREDS),
-        resolve_settings(**CREDS),
+        ClientOptions.create(**CREDS),
         pandapon.HeaderSigner(ACCESS_KEY, ACCESS_SECRET, USER_ID),
         pandapon.QuerySigner(ACCESS_KEY, ACCESS_SECRET, USER_ID),
     ]

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from pandapon import APIConnectionError, AsyncPandaPon, ConfigurationError, OutcomeUnknownError
-from pandapon._aiohttp import AiohttpTransport
-from pandapon._core import default_transport
+from pandapon._transport import default_transport
+from pandapon._transport._aiohttp import AiohttpTransport
+from pandapon._transport._httpx import HttpxTransport
 from pandapon.testing import FakePandaPon, Fault
 from tests.helpers import CREDS, fixed_server, free_port, serve_asgi
 
@@ -33,8 +34,11 @@ async def test_choice_and_calls(
             default_transport()
         return
     transport = default_transport()
-    expected = AiohttpTransport if anyio_backend == "asyncio" and choice != "httpcore" else httpx.AsyncHTTPTransport
-    assert type(transport) is expected
+    if anyio_backend == "asyncio" and choice != "httpcore":
+        assert type(transport) is AiohttpTransport
+    else:
+        assert type(transport) is HttpxTransport
+        assert type(transport.inner) is httpx.AsyncHTTPTransport
     await transport.aclose()
     async with AsyncPandaPon(**CREDS, base_url=base_url) as client:
         for _ in range(20):

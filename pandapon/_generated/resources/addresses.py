@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.addresses import AddressesAddOrUpdateRequest
 
 __all__ = ["AsyncAddresses", "Addresses"]
 
-_GET = Endpoint(
+_GET: Endpoint[JSON] = Endpoint(
     operation_id="addresses.get",
     method="POST",
     path="/open/address/get",
@@ -26,7 +26,7 @@ _GET = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_ADD_OR_UPDATE = Endpoint(
+_ADD_OR_UPDATE: Endpoint[JSON] = Endpoint(
     operation_id="addresses.add_or_update",
     method="POST",
     path="/open/address/addOrUpdate",
@@ -41,8 +41,8 @@ _ADD_OR_UPDATE = Endpoint(
 class AsyncAddresses:
     """``client.addresses`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def get(self, body: Mapping[str, object] | None = None) -> JSON:
         """Get user address information.
@@ -58,7 +58,7 @@ class AsyncAddresses:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
     async def add_or_update(
         self,
@@ -97,7 +97,7 @@ class AsyncAddresses:
             address=address,
             phone=phone,
         )
-        return await self._core.call(_ADD_OR_UPDATE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_ADD_OR_UPDATE, request)
 
 
 class Addresses(SyncResource[AsyncAddresses]):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.alibaba_cart import (
     AlibabaCartCreateOrderAddressParam,
@@ -23,7 +23,7 @@ from ..models.alibaba_cart import (
 
 __all__ = ["AsyncAlibabaCart", "AlibabaCart"]
 
-_CREATE_ORDER = Endpoint(
+_CREATE_ORDER: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.cart.create_order",
     method="POST",
     path="/alibaba/cart/create/order",
@@ -34,7 +34,7 @@ _CREATE_ORDER = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_DELETE = Endpoint(
+_DELETE: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.cart.delete",
     method="POST",
     path="/alibaba/cart/delete",
@@ -45,7 +45,7 @@ _DELETE = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_PREVIEW_ORDER = Endpoint(
+_PREVIEW_ORDER: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.cart.preview_order",
     method="POST",
     path="/alibaba/cart/preview/order",
@@ -56,7 +56,7 @@ _PREVIEW_ORDER = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_EDIT_QUANTITY = Endpoint(
+_EDIT_QUANTITY: Endpoint[bool] = Endpoint(
     operation_id="alibaba.cart.edit_quantity",
     method="POST",
     path="/alibaba/cart/edit-quantity",
@@ -67,7 +67,7 @@ _EDIT_QUANTITY = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_ADD = Endpoint(
+_ADD: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.cart.add",
     method="POST",
     path="/alibaba/cart/add",
@@ -78,7 +78,7 @@ _ADD = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_LIST = Endpoint(
+_LIST: Endpoint[AlibabaCartListResult] = Endpoint(
     operation_id="alibaba.cart.list",
     method="GET",
     path="/alibaba/cart/list",
@@ -93,8 +93,8 @@ _LIST = Endpoint(
 class AsyncAlibabaCart:
     """``client.alibaba.cart`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def create_order(
         self,
@@ -135,7 +135,7 @@ class AsyncAlibabaCart:
             user_id=user_id,
             staff_name=staff_name,
         )
-        return await self._core.call(_CREATE_ORDER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE_ORDER, request)
 
     async def delete(self, body: Mapping[str, object] | None = None) -> JSON:
         """Delete the shopping cart products.
@@ -151,7 +151,7 @@ class AsyncAlibabaCart:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_DELETE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_DELETE, request)
 
     async def preview_order(
         self,
@@ -170,7 +170,7 @@ class AsyncAlibabaCart:
             address_param: Receiving address ('FastAdress').
         """
         request = AlibabaCartPreviewOrderRequest(cart_ids=cart_ids, address_param=address_param)
-        return await self._core.call(_PREVIEW_ORDER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_PREVIEW_ORDER, request)
 
     async def edit_quantity(
         self,
@@ -202,7 +202,7 @@ class AsyncAlibabaCart:
             product_no=product_no,
             container=container,
         )
-        return await self._core.call(_EDIT_QUANTITY, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_EDIT_QUANTITY, request)
 
     async def add(self, body: Mapping[str, object] | None = None) -> JSON:
         """Add a shopping cart.
@@ -219,7 +219,7 @@ class AsyncAlibabaCart:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_ADD, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_ADD, request)
 
     async def list(self) -> AlibabaCartListResult:
         """List of shopping carts.
@@ -230,7 +230,7 @@ class AsyncAlibabaCart:
         Docs: https://doc-cnv2.pandapon.com/api-288837580
         """
         request = None
-        return await self._core.call(_LIST, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST, request)
 
 
 class AlibabaCart(SyncResource[AsyncAlibabaCart]):

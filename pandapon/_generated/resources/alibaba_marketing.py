@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 
 __all__ = ["AsyncAlibabaMarketing", "AlibabaMarketing"]
 
-_GLOBAL_SELECTION = Endpoint(
+_GLOBAL_SELECTION: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.marketing.global_selection",
     method="POST",
     path="/alibaba/product/global/keywords/query",
@@ -25,7 +25,7 @@ _GLOBAL_SELECTION = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_STRICT_SELECTION = Endpoint(
+_STRICT_SELECTION: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.marketing.strict_selection",
     method="POST",
     path="/alibaba/product/strict/keywords/query",
@@ -36,7 +36,7 @@ _STRICT_SELECTION = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_HOT_LIST = Endpoint(
+_HOT_LIST: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.marketing.hot_list",
     method="POST",
     path="/alibaba/product/hotlist/query",
@@ -51,8 +51,8 @@ _HOT_LIST = Endpoint(
 class AsyncAlibabaMarketing:
     """``client.alibaba.marketing`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def global_selection(self, body: Mapping[str, object] | None = None) -> JSON:
         """Global strict selection.
@@ -68,7 +68,7 @@ class AsyncAlibabaMarketing:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_GLOBAL_SELECTION, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GLOBAL_SELECTION, request)
 
     async def strict_selection(self, body: Mapping[str, object] | None = None) -> JSON:
         """1688 Strict Selection.
@@ -84,7 +84,7 @@ class AsyncAlibabaMarketing:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_STRICT_SELECTION, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_STRICT_SELECTION, request)
 
     async def hot_list(self, body: Mapping[str, object] | None = None) -> JSON:
         """Hot selling list.
@@ -100,7 +100,7 @@ class AsyncAlibabaMarketing:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_HOT_LIST, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_HOT_LIST, request)
 
 
 class AlibabaMarketing(SyncResource[AsyncAlibabaMarketing]):

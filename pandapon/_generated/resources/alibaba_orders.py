@@ -8,9 +8,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.alibaba_orders import (
     AlibabaOrdersCancelRequest,
@@ -39,7 +39,7 @@ from ..models.alibaba_orders import (
 
 __all__ = ["AsyncAlibabaOrders", "AlibabaOrders"]
 
-_SUBMIT_AND_PAY_BATCH = Endpoint(
+_SUBMIT_AND_PAY_BATCH: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.orders.submit_and_pay_batch",
     method="POST",
     path="/alibaba/order/batch/submit/to/pay",
@@ -50,7 +50,7 @@ _SUBMIT_AND_PAY_BATCH = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_PREVIEW_BATCH = Endpoint(
+_PREVIEW_BATCH: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.orders.preview_batch",
     method="POST",
     path="/alibaba/order/create/previewbatch",
@@ -61,7 +61,7 @@ _PREVIEW_BATCH = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_CREATE_BATCH = Endpoint(
+_CREATE_BATCH: Endpoint[builtins.list[AlibabaOrdersCreateBatchResult]] = Endpoint(
     operation_id="alibaba.orders.create_batch",
     method="POST",
     path="/alibaba/order/batch/create",
@@ -72,7 +72,7 @@ _CREATE_BATCH = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_GET_LOGISTICS_TRACE = Endpoint(
+_GET_LOGISTICS_TRACE: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.orders.get_logistics_trace",
     method="GET",
     path="/alibaba/order/logistics/trace",
@@ -83,7 +83,7 @@ _GET_LOGISTICS_TRACE = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_LIST = Endpoint(
+_LIST: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.orders.list",
     method="POST",
     path="/alibaba/order/page",
@@ -94,7 +94,7 @@ _LIST = Endpoint(
     envelope="standard",
     confidence="corroborated",
 )
-_PREVIEW = Endpoint(
+_PREVIEW: Endpoint[AlibabaOrdersPreviewResult] = Endpoint(
     operation_id="alibaba.orders.preview",
     method="POST",
     path="/alibaba/order/create/preview",
@@ -105,7 +105,7 @@ _PREVIEW = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_CREATE = Endpoint(
+_CREATE: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.orders.create",
     method="POST",
     path="/alibaba/order/create",
@@ -116,7 +116,7 @@ _CREATE = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_CANCEL = Endpoint(
+_CANCEL: Endpoint[bool] = Endpoint(
     operation_id="alibaba.orders.cancel",
     method="POST",
     path="/alibaba/order/cancel",
@@ -127,7 +127,7 @@ _CANCEL = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_GET_PAY_URL = Endpoint(
+_GET_PAY_URL: Endpoint[AlibabaOrdersGetPayUrlResult] = Endpoint(
     operation_id="alibaba.orders.get_pay_url",
     method="GET",
     path="/alibaba/order/pay/url",
@@ -138,7 +138,7 @@ _GET_PAY_URL = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_CONFIRM_RECEIPT = Endpoint(
+_CONFIRM_RECEIPT: Endpoint[AlibabaOrdersConfirmReceiptResult] = Endpoint(
     operation_id="alibaba.orders.confirm_receipt",
     method="POST",
     path="/alibaba/order/receivegoods",
@@ -149,7 +149,7 @@ _CONFIRM_RECEIPT = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_GET = Endpoint(
+_GET: Endpoint[AlibabaOrdersGetResult] = Endpoint(
     operation_id="alibaba.orders.get",
     method="POST",
     path="/alibaba/order/detail",
@@ -164,8 +164,8 @@ _GET = Endpoint(
 class AsyncAlibabaOrders:
     """``client.alibaba.orders`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def submit_and_pay_batch(self, order_ids: builtins.list[str | int]) -> JSON:
         """Developers submit and pay 1688 orders in bulk.
@@ -179,7 +179,7 @@ class AsyncAlibabaOrders:
             order_ids: 1688 order ids to pay, 19-digit strings.
         """
         request = AlibabaOrdersSubmitAndPayBatchRequest(order_ids=order_ids)
-        return await self._core.call(_SUBMIT_AND_PAY_BATCH, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SUBMIT_AND_PAY_BATCH, request)
 
     async def preview_batch(
         self,
@@ -198,7 +198,7 @@ class AsyncAlibabaOrders:
             cargo_param_list: Goods; must not be empty.
         """
         request = AlibabaOrdersPreviewBatchRequest(address_param=address_param, cargo_param_list=cargo_param_list)
-        return await self._core.call(_PREVIEW_BATCH, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_PREVIEW_BATCH, request)
 
     async def create_batch(
         self,
@@ -234,7 +234,7 @@ class AsyncAlibabaOrders:
             address_param=address_param,
             cargo_param_list=cargo_param_list,
         )
-        return await self._core.call(_CREATE_BATCH, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE_BATCH, request)
 
     async def get_logistics_trace(self, params: Mapping[str, object] | None = None) -> JSON:
         """Obtain the logistics tracking information of the order.
@@ -250,7 +250,7 @@ class AsyncAlibabaOrders:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_GET_LOGISTICS_TRACE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET_LOGISTICS_TRACE, request)
 
     async def list(self, body: Mapping[str, object] | None = None) -> JSON:
         """Order list paging query.
@@ -264,7 +264,7 @@ class AsyncAlibabaOrders:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_LIST, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST, request)
 
     async def preview(
         self,
@@ -284,7 +284,7 @@ class AsyncAlibabaOrders:
             cargo_param_list: Goods; must not be empty (商品信息不能为空).
         """
         request = AlibabaOrdersPreviewRequest(address_param=address_param, cargo_param_list=cargo_param_list)
-        return await self._core.call(_PREVIEW, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_PREVIEW, request)
 
     async def create(
         self,
@@ -320,7 +320,7 @@ class AsyncAlibabaOrders:
             shop_promotion_id=shop_promotion_id,
             trade_type=trade_type,
         )
-        return await self._core.call(_CREATE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE, request)
 
     async def cancel(
         self,
@@ -350,7 +350,7 @@ class AsyncAlibabaOrders:
             web_site=web_site,
             remark=remark,
         )
-        return await self._core.call(_CANCEL, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CANCEL, request)
 
     async def get_pay_url(self, order_id: str | int | None = None) -> AlibabaOrdersGetPayUrlResult:
         """Order payment.
@@ -364,7 +364,7 @@ class AsyncAlibabaOrders:
             order_id: Order id (订单ID); v2 marks it required.
         """
         request = AlibabaOrdersGetPayUrlRequest(order_id=order_id)
-        return await self._core.call(_GET_PAY_URL, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET_PAY_URL, request)
 
     async def confirm_receipt(
         self,
@@ -384,7 +384,7 @@ class AsyncAlibabaOrders:
             order_entry_ids: Sub-order ids (子订单ID): 1688 order entry ids.
         """
         request = AlibabaOrdersConfirmReceiptRequest(order_id=order_id, order_entry_ids=order_entry_ids)
-        return await self._core.call(_CONFIRM_RECEIPT, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CONFIRM_RECEIPT, request)
 
     async def get(self, order_id: str | int | None = None, *, web_site: str) -> AlibabaOrdersGetResult:
         """Get order details.
@@ -398,7 +398,7 @@ class AsyncAlibabaOrders:
             web_site: Site.
         """
         request = AlibabaOrdersGetRequest(order_id=order_id, web_site=web_site)
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
 
 class AlibabaOrders(SyncResource[AsyncAlibabaOrders]):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint, Pagination
+from ..._facade import SyncResource
 from ..._pagination import iterate_items
-from ..._sync import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.alibaba_products import (
     AlibabaProductsDecryptOpenuidRequest,
@@ -31,7 +31,7 @@ from ..models.alibaba_products import (
 
 __all__ = ["AsyncAlibabaProducts", "AlibabaProducts"]
 
-_GET = Endpoint(
+_GET: Endpoint[AlibabaProductsGetResult] = Endpoint(
     operation_id="alibaba.products.get",
     method="POST",
     path="/alibaba/product/detail/get",
@@ -42,7 +42,7 @@ _GET = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_DECRYPT_OPENUID = Endpoint(
+_DECRYPT_OPENUID: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.products.decrypt_openuid",
     method="POST",
     path="/alibaba/product/openuid/decrypt",
@@ -53,7 +53,7 @@ _DECRYPT_OPENUID = Endpoint(
     envelope="standard",
     confidence="corroborated",
 )
-_SEARCH_BY_KEYWORD = Endpoint(
+_SEARCH_BY_KEYWORD: Endpoint[AlibabaProductsSearchByKeywordResult] = Endpoint(
     operation_id="alibaba.products.search_by_keyword",
     method="POST",
     path="/alibaba/product/keywords/query",
@@ -65,7 +65,7 @@ _SEARCH_BY_KEYWORD = Endpoint(
     confidence="documented",
     pagination=Pagination(page_param="beginPage", size_param="pageSize", first_page=1, items_path=('data',), total_pages_field="totalPage", current_page_field="currentPage"),
 )
-_SEARCH_BY_IMAGE = Endpoint(
+_SEARCH_BY_IMAGE: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.products.search_by_image",
     method="POST",
     path="/alibaba/product/image/query",
@@ -77,7 +77,7 @@ _SEARCH_BY_IMAGE = Endpoint(
     confidence="documented",
     pagination=Pagination(page_param="beginPage", size_param="pageSize", first_page=1, items_path=('data',)),
 )
-_SEARCH_STORE = Endpoint(
+_SEARCH_STORE: Endpoint[AlibabaProductsSearchStoreResult] = Endpoint(
     operation_id="alibaba.products.search_store",
     method="POST",
     path="/alibaba/product/query/selleroffer",
@@ -89,7 +89,7 @@ _SEARCH_STORE = Endpoint(
     confidence="documented",
     pagination=Pagination(page_param="beginPage", size_param="pageSize", first_page=1, items_path=('data',), total_pages_field="totalPage", current_page_field="currentPage"),
 )
-_GET_CATEGORY = Endpoint(
+_GET_CATEGORY: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.products.get_category",
     method="POST",
     path="/alibaba/product/category/get",
@@ -100,7 +100,7 @@ _GET_CATEGORY = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_RECOMMEND = Endpoint(
+_RECOMMEND: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.products.recommend",
     method="POST",
     path="/alibaba/product/productRecommendQuery",
@@ -111,7 +111,7 @@ _RECOMMEND = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_RELATED = Endpoint(
+_RELATED: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.products.related",
     method="POST",
     path="/alibaba/product/productRelatedRecommendQuery",
@@ -127,8 +127,8 @@ _RELATED = Endpoint(
 class AsyncAlibabaProducts:
     """``client.alibaba.products`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def get(
         self,
@@ -149,7 +149,7 @@ class AsyncAlibabaProducts:
             out_member_id: Your own end-user id.
         """
         request = AlibabaProductsGetRequest(offer_id=offer_id, country=country, out_member_id=out_member_id)
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
     async def decrypt_openuid(self, offer_id: str | int, open_uid: str | int) -> JSON:
         """Convert and decrypt to Wangwang URL.
@@ -165,7 +165,7 @@ class AsyncAlibabaProducts:
             open_uid: The seller's encrypted open id (same shape as sellerOpenId, 'BBB...').
         """
         request = AlibabaProductsDecryptOpenuidRequest(offer_id=offer_id, open_uid=open_uid)
-        return await self._core.call(_DECRYPT_OPENUID, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_DECRYPT_OPENUID, request)
 
     async def search_by_keyword(
         self,
@@ -212,7 +212,7 @@ class AsyncAlibabaProducts:
             price_end=price_end,
             category_id=category_id,
         )
-        return await self._core.call(_SEARCH_BY_KEYWORD, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SEARCH_BY_KEYWORD, request)
 
     def iter_search_by_keyword(
         self,
@@ -259,7 +259,7 @@ class AsyncAlibabaProducts:
             price_end=price_end,
             category_id=category_id,
         )
-        return iterate_items(self._core, _SEARCH_BY_KEYWORD, request)
+        return iterate_items(self._pipeline, _SEARCH_BY_KEYWORD, request)
 
     async def search_by_image(
         self,
@@ -312,7 +312,7 @@ class AsyncAlibabaProducts:
             image_address=image_address,
             out_member_id=out_member_id,
         )
-        return await self._core.call(_SEARCH_BY_IMAGE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SEARCH_BY_IMAGE, request)
 
     def iter_search_by_image(
         self,
@@ -365,7 +365,7 @@ class AsyncAlibabaProducts:
             image_address=image_address,
             out_member_id=out_member_id,
         )
-        return iterate_items(self._core, _SEARCH_BY_IMAGE, request)
+        return iterate_items(self._pipeline, _SEARCH_BY_IMAGE, request)
 
     async def search_store(
         self,
@@ -415,7 +415,7 @@ class AsyncAlibabaProducts:
             country=country,
             seller_open_id=seller_open_id,
         )
-        return await self._core.call(_SEARCH_STORE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SEARCH_STORE, request)
 
     def iter_search_store(
         self,
@@ -465,7 +465,7 @@ class AsyncAlibabaProducts:
             country=country,
             seller_open_id=seller_open_id,
         )
-        return iterate_items(self._core, _SEARCH_STORE, request)
+        return iterate_items(self._pipeline, _SEARCH_STORE, request)
 
     async def get_category(self, body: Mapping[str, object] | None = None) -> JSON:
         """Query multilingual categories according to category ID.
@@ -481,7 +481,7 @@ class AsyncAlibabaProducts:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_GET_CATEGORY, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET_CATEGORY, request)
 
     async def recommend(self, body: Mapping[str, object] | None = None) -> JSON:
         """Product recommendation inquiry.
@@ -497,7 +497,7 @@ class AsyncAlibabaProducts:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_RECOMMEND, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_RECOMMEND, request)
 
     async def related(
         self,
@@ -527,7 +527,7 @@ class AsyncAlibabaProducts:
             page_size=page_size,
             language=language,
         )
-        return await self._core.call(_RELATED, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_RELATED, request)
 
     def iter_related(
         self,
@@ -557,7 +557,7 @@ class AsyncAlibabaProducts:
             page_size=page_size,
             language=language,
         )
-        return iterate_items(self._core, _RELATED, request)
+        return iterate_items(self._pipeline, _RELATED, request)
 
 
 class AlibabaProducts(SyncResource[AsyncAlibabaProducts]):

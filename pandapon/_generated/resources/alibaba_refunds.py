@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.alibaba_refunds import (
     AlibabaRefundsCreateOrderEntryCount,
@@ -22,7 +22,7 @@ from ..models.alibaba_refunds import (
 
 __all__ = ["AsyncAlibabaRefunds", "AlibabaRefunds"]
 
-_GET = Endpoint(
+_GET: Endpoint[AlibabaRefundsGetResult] = Endpoint(
     operation_id="alibaba.refunds.get",
     method="POST",
     path="/alibaba/refund/info",
@@ -33,7 +33,7 @@ _GET = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_LIST_REASONS = Endpoint(
+_LIST_REASONS: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.refunds.list_reasons",
     method="POST",
     path="/alibaba/refund/reason/list",
@@ -44,7 +44,7 @@ _LIST_REASONS = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_UPLOAD_VOUCHER = Endpoint(
+_UPLOAD_VOUCHER: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.refunds.upload_voucher",
     method="POST",
     path="/alibaba/refund/voucher/upload",
@@ -55,7 +55,7 @@ _UPLOAD_VOUCHER = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_CREATE = Endpoint(
+_CREATE: Endpoint[AlibabaRefundsCreateResult] = Endpoint(
     operation_id="alibaba.refunds.create",
     method="POST",
     path="/alibaba/refund/detail/create",
@@ -66,7 +66,7 @@ _CREATE = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_SUBMIT_RETURN_GOODS = Endpoint(
+_SUBMIT_RETURN_GOODS: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.refunds.submit_return_goods",
     method="POST",
     path="/alibaba/refund/goods/return",
@@ -77,7 +77,7 @@ _SUBMIT_RETURN_GOODS = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_LIST_LOGISTICS_COMPANIES = Endpoint(
+_LIST_LOGISTICS_COMPANIES: Endpoint[JSON] = Endpoint(
     operation_id="alibaba.refunds.list_logistics_companies",
     method="GET",
     path="/alibaba/refund/logistics/company/list",
@@ -92,8 +92,8 @@ _LIST_LOGISTICS_COMPANIES = Endpoint(
 class AsyncAlibabaRefunds:
     """``client.alibaba.refunds`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def get(self, refund_id: str | int | None = None) -> AlibabaRefundsGetResult:
         """Check the details of the after-sales order.
@@ -106,7 +106,7 @@ class AsyncAlibabaRefunds:
             refund_id: After-sales id (售后ID), 'TQ...'.
         """
         request = AlibabaRefundsGetRequest(refund_id=refund_id)
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
     async def list_reasons(self, body: Mapping[str, object] | None = None) -> JSON:
         """Check the reason for refund and return (used to create refund and return).
@@ -122,7 +122,7 @@ class AsyncAlibabaRefunds:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_LIST_REASONS, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST_REASONS, request)
 
     async def upload_voucher(self, body: Mapping[str, object] | None = None) -> JSON:
         """Upload the refund and return voucher.
@@ -138,7 +138,7 @@ class AsyncAlibabaRefunds:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_UPLOAD_VOUCHER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_UPLOAD_VOUCHER, request)
 
     async def create(
         self,
@@ -188,7 +188,7 @@ class AsyncAlibabaRefunds:
             vouchers=vouchers,
             order_entry_count_list=order_entry_count_list,
         )
-        return await self._core.call(_CREATE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE, request)
 
     async def submit_return_goods(
         self,
@@ -220,7 +220,7 @@ class AsyncAlibabaRefunds:
             description=description,
             vouchers=vouchers,
         )
-        return await self._core.call(_SUBMIT_RETURN_GOODS, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SUBMIT_RETURN_GOODS, request)
 
     async def list_logistics_companies(self, params: Mapping[str, object] | None = None) -> JSON:
         """List of logistics companies - all logistics companies.
@@ -236,7 +236,7 @@ class AsyncAlibabaRefunds:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_LIST_LOGISTICS_COMPANIES, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST_LOGISTICS_COMPANIES, request)
 
 
 class AlibabaRefunds(SyncResource[AsyncAlibabaRefunds]):

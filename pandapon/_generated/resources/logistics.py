@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.logistics import (
     LogisticsBookFreightLineItem,
@@ -25,7 +25,7 @@ from ..models.logistics import (
 
 __all__ = ["AsyncLogistics", "Logistics"]
 
-_ESTIMATE_ITEM_FREIGHT = Endpoint(
+_ESTIMATE_ITEM_FREIGHT: Endpoint[JSON] = Endpoint(
     operation_id="logistics.estimate_item_freight",
     method="POST",
     path="/open/pp/logistics/itemLogisticsPrice",
@@ -36,7 +36,7 @@ _ESTIMATE_ITEM_FREIGHT = Endpoint(
     envelope="standard",
     confidence="corroborated",
 )
-_PREVIEW_ORDER_FREIGHT = Endpoint(
+_PREVIEW_ORDER_FREIGHT: Endpoint[JSON] = Endpoint(
     operation_id="logistics.preview_order_freight",
     method="POST",
     path="/open/pp/logistics/orderRenderFreight",
@@ -47,7 +47,7 @@ _PREVIEW_ORDER_FREIGHT = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_UPDATE_DOMESTIC_LOGISTICS = Endpoint(
+_UPDATE_DOMESTIC_LOGISTICS: Endpoint[JSON] = Endpoint(
     operation_id="logistics.update_domestic_logistics",
     method="POST",
     path="/open/pp/logistics/updateLogisticInfo",
@@ -58,7 +58,7 @@ _UPDATE_DOMESTIC_LOGISTICS = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_BOOK_FREIGHT = Endpoint(
+_BOOK_FREIGHT: Endpoint[JSON] = Endpoint(
     operation_id="logistics.book_freight",
     method="POST",
     path="/open/pp/logistics/orderBookingFreight",
@@ -73,8 +73,8 @@ _BOOK_FREIGHT = Endpoint(
 class AsyncLogistics:
     """``client.logistics`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def estimate_item_freight(
         self,
@@ -109,7 +109,7 @@ class AsyncLogistics:
             currency=currency,
             price=price,
         )
-        return await self._core.call(_ESTIMATE_ITEM_FREIGHT, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_ESTIMATE_ITEM_FREIGHT, request)
 
     async def preview_order_freight(
         self,
@@ -130,7 +130,7 @@ class AsyncLogistics:
             render_items: Items to price (6 fields each).
         """
         request = LogisticsPreviewOrderFreightRequest(receiver_address=receiver_address, render_items=render_items)
-        return await self._core.call(_PREVIEW_ORDER_FREIGHT, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_PREVIEW_ORDER_FREIGHT, request)
 
     async def update_domestic_logistics(
         self,
@@ -157,7 +157,7 @@ class AsyncLogistics:
             tmall_order_id=tmall_order_id,
             logistic_infos=logistic_infos,
         )
-        return await self._core.call(_UPDATE_DOMESTIC_LOGISTICS, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_UPDATE_DOMESTIC_LOGISTICS, request)
 
     async def book_freight(
         self,
@@ -191,7 +191,7 @@ class AsyncLogistics:
             tmall_order_info=tmall_order_info,
             remark=remark,
         )
-        return await self._core.call(_BOOK_FREIGHT, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_BOOK_FREIGHT, request)
 
 
 class Logistics(SyncResource[AsyncLogistics]):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.taobao_cart import (
     TaobaoCartAddProperty,
@@ -21,7 +21,7 @@ from ..models.taobao_cart import (
 
 __all__ = ["AsyncTaobaoCart", "TaobaoCart"]
 
-_CREATE_ORDER = Endpoint(
+_CREATE_ORDER: Endpoint[JSON] = Endpoint(
     operation_id="taobao.cart.create_order",
     method="POST",
     path="/open/cart/create/order",
@@ -32,7 +32,7 @@ _CREATE_ORDER = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_PREVIEW_ORDER = Endpoint(
+_PREVIEW_ORDER: Endpoint[JSON] = Endpoint(
     operation_id="taobao.cart.preview_order",
     method="POST",
     path="/open/cart/preview/order",
@@ -43,7 +43,7 @@ _PREVIEW_ORDER = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_LIST = Endpoint(
+_LIST: Endpoint[JSON] = Endpoint(
     operation_id="taobao.cart.list",
     method="GET",
     path="/open/cart/list",
@@ -54,7 +54,7 @@ _LIST = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_DELETE = Endpoint(
+_DELETE: Endpoint[JSON] = Endpoint(
     operation_id="taobao.cart.delete",
     method="POST",
     path="/open/cart/delete",
@@ -65,7 +65,7 @@ _DELETE = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_ADD = Endpoint(
+_ADD: Endpoint[JSON] = Endpoint(
     operation_id="taobao.cart.add",
     method="POST",
     path="/open/cart/add",
@@ -76,7 +76,7 @@ _ADD = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_EDIT_QUANTITY = Endpoint(
+_EDIT_QUANTITY: Endpoint[JSON] = Endpoint(
     operation_id="taobao.cart.edit_quantity",
     method="POST",
     path="/open/cart/edit-quantity",
@@ -91,8 +91,8 @@ _EDIT_QUANTITY = Endpoint(
 class AsyncTaobaoCart:
     """``client.taobao.cart`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def create_order(
         self,
@@ -114,7 +114,7 @@ class AsyncTaobaoCart:
             user_id: User id.
         """
         request = TaobaoCartCreateOrderRequest(ids=ids, order_address=order_address, user_id=user_id)
-        return await self._core.call(_CREATE_ORDER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE_ORDER, request)
 
     async def preview_order(self, body: Mapping[str, object] | None = None) -> JSON:
         """Generate an order preview.
@@ -130,7 +130,7 @@ class AsyncTaobaoCart:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_PREVIEW_ORDER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_PREVIEW_ORDER, request)
 
     async def list(self, params: Mapping[str, object] | None = None) -> JSON:
         """List of shopping carts.
@@ -146,7 +146,7 @@ class AsyncTaobaoCart:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_LIST, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST, request)
 
     async def delete(self, body: Mapping[str, object] | None = None) -> JSON:
         """Delete the shopping cart products.
@@ -162,7 +162,7 @@ class AsyncTaobaoCart:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_DELETE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_DELETE, request)
 
     async def add(
         self,
@@ -227,7 +227,7 @@ class AsyncTaobaoCart:
             sku_quantity=sku_quantity,
             user_nick=user_nick,
         )
-        return await self._core.call(_ADD, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_ADD, request)
 
     async def edit_quantity(self, body: Mapping[str, object] | None = None) -> JSON:
         """Edit the quantity of goods.
@@ -243,7 +243,7 @@ class AsyncTaobaoCart:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_EDIT_QUANTITY, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_EDIT_QUANTITY, request)
 
 
 class TaobaoCart(SyncResource[AsyncTaobaoCart]):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint, Reconcile
-from ..._sync import SyncResource
+from ..._facade import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.taobao_orders import (
     TaobaoOrdersCreateOrderLine,
@@ -25,7 +25,7 @@ from ..models.taobao_orders import (
 
 __all__ = ["AsyncTaobaoOrders", "TaobaoOrders"]
 
-_CREATE = Endpoint(
+_CREATE: Endpoint[JSON] = Endpoint(
     operation_id="taobao.orders.create",
     method="POST",
     path="/open/order",
@@ -37,7 +37,7 @@ _CREATE = Endpoint(
     confidence="documented",
     reconcile=Reconcile(key="sellerOrderNumber", operation_id="taobao.orders.list", method="GET", path="/open/order/page", location="query", param="sellerOrderNumber", items_path=('data',)),
 )
-_LIST = Endpoint(
+_LIST: Endpoint[JSON] = Endpoint(
     operation_id="taobao.orders.list",
     method="GET",
     path="/open/order/page",
@@ -48,7 +48,7 @@ _LIST = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_UPLOAD_VOUCHER = Endpoint(
+_UPLOAD_VOUCHER: Endpoint[JSON] = Endpoint(
     operation_id="taobao.orders.upload_voucher",
     method="POST",
     path="/open/order/voucher/upload",
@@ -59,7 +59,7 @@ _UPLOAD_VOUCHER = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_CANCEL = Endpoint(
+_CANCEL: Endpoint[JSON] = Endpoint(
     operation_id="taobao.orders.cancel",
     method="POST",
     path="/open/order/cancel",
@@ -70,7 +70,7 @@ _CANCEL = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_UPDATE_WAREHOUSE = Endpoint(
+_UPDATE_WAREHOUSE: Endpoint[bool] = Endpoint(
     operation_id="taobao.orders.update_warehouse",
     method="POST",
     path="/open/order/updateWarehouse",
@@ -81,7 +81,7 @@ _UPDATE_WAREHOUSE = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_PAY = Endpoint(
+_PAY: Endpoint[JSON] = Endpoint(
     operation_id="taobao.orders.pay",
     method="POST",
     path="/open/order/pay",
@@ -92,7 +92,7 @@ _PAY = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_GET_IM_LINK = Endpoint(
+_GET_IM_LINK: Endpoint[str] = Endpoint(
     operation_id="taobao.orders.get_im_link",
     method="POST",
     path="/open/order/page/link/get",
@@ -103,7 +103,7 @@ _GET_IM_LINK = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_GET = Endpoint(
+_GET: Endpoint[JSON] = Endpoint(
     operation_id="taobao.orders.get",
     method="GET",
     path="/open/order/detail/get",
@@ -114,7 +114,7 @@ _GET = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_GET_LOGISTICS = Endpoint(
+_GET_LOGISTICS: Endpoint[TaobaoOrdersGetLogisticsResult] = Endpoint(
     operation_id="taobao.orders.get_logistics",
     method="GET",
     path="/open/order/logistics/detail/get",
@@ -129,8 +129,8 @@ _GET_LOGISTICS = Endpoint(
 class AsyncTaobaoOrders:
     """``client.taobao.orders`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def create(
         self,
@@ -165,7 +165,7 @@ class AsyncTaobaoOrders:
             order_source=order_source,
             seller_order_number=seller_order_number,
         )
-        return await self._core.call(_CREATE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE, request)
 
     async def list(self, params: Mapping[str, object] | None = None) -> JSON:
         """Paging to query the order list.
@@ -181,7 +181,7 @@ class AsyncTaobaoOrders:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_LIST, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST, request)
 
     async def upload_voucher(self, body: Mapping[str, object] | None = None) -> JSON:
         """Upload the payment voucher.
@@ -198,7 +198,7 @@ class AsyncTaobaoOrders:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_UPLOAD_VOUCHER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_UPLOAD_VOUCHER, request)
 
     async def cancel(self, body: Mapping[str, object] | None = None) -> JSON:
         """Cancel the order.
@@ -215,7 +215,7 @@ class AsyncTaobaoOrders:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_CANCEL, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CANCEL, request)
 
     async def update_warehouse(self, order_id: str | int, name: str, address: str) -> bool:
         """Modify the pre-warehouse information of the order.
@@ -230,7 +230,7 @@ class AsyncTaobaoOrders:
             address: Front (pre-)warehouse address (前置仓地址).
         """
         request = TaobaoOrdersUpdateWarehouseRequest(order_id=order_id, name=name, address=address)
-        return await self._core.call(_UPDATE_WAREHOUSE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_UPDATE_WAREHOUSE, request)
 
     async def pay(self, body: Mapping[str, object] | None = None) -> JSON:
         """Pay for the order.
@@ -247,7 +247,7 @@ class AsyncTaobaoOrders:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_PAY, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_PAY, request)
 
     async def get_im_link(
         self,
@@ -276,7 +276,7 @@ class AsyncTaobaoOrders:
             page_name=page_name,
             page_param_map=page_param_map,
         )
-        return await self._core.call(_GET_IM_LINK, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET_IM_LINK, request)
 
     async def get(self, params: Mapping[str, object] | None = None) -> JSON:
         """Get the order details according to the order ID.
@@ -292,7 +292,7 @@ class AsyncTaobaoOrders:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
     async def get_logistics(self, sub_purchase_order_id: str | int | None = None) -> TaobaoOrdersGetLogisticsResult:
         """Get logistics details.
@@ -305,7 +305,7 @@ class AsyncTaobaoOrders:
             sub_purchase_order_id: Purchase sub-order id (采购子单id), 12 digits; v2 marks it required.
         """
         request = TaobaoOrdersGetLogisticsRequest(sub_purchase_order_id=sub_purchase_order_id)
-        return await self._core.call(_GET_LOGISTICS, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET_LOGISTICS, request)
 
 
 class TaobaoOrders(SyncResource[AsyncTaobaoOrders]):

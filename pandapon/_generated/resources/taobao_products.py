@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint, Pagination
+from ..._facade import SyncResource
 from ..._pagination import iterate_items
-from ..._sync import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.taobao_products import (
     TaobaoProductsBatchCheckParam,
@@ -25,7 +25,7 @@ from ..models.taobao_products import (
 
 __all__ = ["AsyncTaobaoProducts", "TaobaoProducts"]
 
-_SEARCH_BY_IMAGE = Endpoint(
+_SEARCH_BY_IMAGE: Endpoint[JSON] = Endpoint(
     operation_id="taobao.products.search_by_image",
     method="POST",
     path="/open/product/image/search",
@@ -36,7 +36,7 @@ _SEARCH_BY_IMAGE = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_SEARCH = Endpoint(
+_SEARCH: Endpoint[JSON] = Endpoint(
     operation_id="taobao.products.search",
     method="POST",
     path="/open/product/item/search",
@@ -48,7 +48,7 @@ _SEARCH = Endpoint(
     confidence="corroborated",
     pagination=Pagination(page_param="pageNo", size_param="pageSize", first_page=1, items_path=('data',)),
 )
-_BATCH_CHECK = Endpoint(
+_BATCH_CHECK: Endpoint[TaobaoProductsBatchCheckResult] = Endpoint(
     operation_id="taobao.products.batch_check",
     method="POST",
     path="/open/product/batch/check",
@@ -59,7 +59,7 @@ _BATCH_CHECK = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_GET = Endpoint(
+_GET: Endpoint[TaobaoProductsGetResult] = Endpoint(
     operation_id="taobao.products.get",
     method="GET",
     path="/open/product/get",
@@ -70,7 +70,7 @@ _GET = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_GET_SOURCE = Endpoint(
+_GET_SOURCE: Endpoint[JSON] = Endpoint(
     operation_id="taobao.products.get_source",
     method="GET",
     path="/open/product/source/get",
@@ -81,7 +81,7 @@ _GET_SOURCE = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_SEARCH_SOURCE = Endpoint(
+_SEARCH_SOURCE: Endpoint[TaobaoProductsSearchSourceResult] = Endpoint(
     operation_id="taobao.products.search_source",
     method="POST",
     path="/open/product/source/get",
@@ -96,8 +96,8 @@ _SEARCH_SOURCE = Endpoint(
 class AsyncTaobaoProducts:
     """``client.taobao.products`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def search_by_image(self, body: Mapping[str, object] | None = None) -> JSON:
         """Taobao commodity picture search interface.
@@ -113,7 +113,7 @@ class AsyncTaobaoProducts:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_SEARCH_BY_IMAGE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SEARCH_BY_IMAGE, request)
 
     async def search(
         self,
@@ -137,7 +137,7 @@ class AsyncTaobaoProducts:
             sort: Sort key; the only value seen is a Taobao-affiliate style key.
         """
         request = TaobaoProductsSearchRequest(keyword=keyword, page_no=page_no, page_size=page_size, sort=sort)
-        return await self._core.call(_SEARCH, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SEARCH, request)
 
     def iter_search(
         self,
@@ -161,7 +161,7 @@ class AsyncTaobaoProducts:
             sort: Sort key; the only value seen is a Taobao-affiliate style key.
         """
         request = TaobaoProductsSearchRequest(keyword=keyword, page_no=page_no, page_size=page_size, sort=sort)
-        return iterate_items(self._core, _SEARCH, request)
+        return iterate_items(self._pipeline, _SEARCH, request)
 
     async def batch_check(self, params: list[TaobaoProductsBatchCheckParam] | str) -> TaobaoProductsBatchCheckResult:
         """Batch query goods according to Taobao commodity id.
@@ -174,7 +174,7 @@ class AsyncTaobaoProducts:
             params: JSON text: an array of {itemId, skuIds} objects to check.
         """
         request = TaobaoProductsBatchCheckRequest(params=params)
-        return await self._core.call(_BATCH_CHECK, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_BATCH_CHECK, request)
 
     async def get(self, item_id: str | int | None = None) -> TaobaoProductsGetResult:
         """Query goods according to Taobao commodity id.
@@ -189,7 +189,7 @@ class AsyncTaobaoProducts:
                 marks it required.
         """
         request = TaobaoProductsGetRequest(item_id=item_id)
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
     async def get_source(self, params: Mapping[str, object] | None = None) -> JSON:
         """Taobao commodity inquiry.
@@ -205,7 +205,7 @@ class AsyncTaobaoProducts:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_GET_SOURCE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET_SOURCE, request)
 
     async def search_source(
         self,
@@ -224,7 +224,7 @@ class AsyncTaobaoProducts:
             language: Language of the result.
         """
         request = TaobaoProductsSearchSourceRequest(item_id=item_id, language=language)
-        return await self._core.call(_SEARCH_SOURCE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SEARCH_SOURCE, request)
 
 
 class TaobaoProducts(SyncResource[AsyncTaobaoProducts]):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 
-from ..._core import Core
 from ..._endpoint import Endpoint, Pagination
+from ..._facade import SyncResource
 from ..._pagination import iterate_items
-from ..._sync import SyncResource
+from ..._pipeline import Pipeline
 from ..._types import JSON
 from ..models.taobao_refunds import (
     TaobaoRefundsCancelRequest,
@@ -25,7 +25,7 @@ from ..models.taobao_refunds import (
 
 __all__ = ["AsyncTaobaoRefunds", "TaobaoRefunds"]
 
-_LIST = Endpoint(
+_LIST: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.list",
     method="POST",
     path="/open/order/refund/queryList",
@@ -37,7 +37,7 @@ _LIST = Endpoint(
     confidence="documented",
     pagination=Pagination(page_param="pageNo", size_param="pageSize", first_page=1, items_path=('data',)),
 )
-_RENDER = Endpoint(
+_RENDER: Endpoint[TaobaoRefundsRenderResult] = Endpoint(
     operation_id="taobao.refunds.render",
     method="POST",
     path="/open/order/refund/render",
@@ -48,7 +48,7 @@ _RENDER = Endpoint(
     envelope="standard",
     confidence="corroborated",
 )
-_RENDER_RETURN_LOGISTICS = Endpoint(
+_RENDER_RETURN_LOGISTICS: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.render_return_logistics",
     method="GET",
     path="/open/order/refund/render/logistics",
@@ -59,7 +59,7 @@ _RENDER_RETURN_LOGISTICS = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_SUBMIT_RETURN_LOGISTICS = Endpoint(
+_SUBMIT_RETURN_LOGISTICS: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.submit_return_logistics",
     method="POST",
     path="/open/order/refund/submit/logistics",
@@ -70,7 +70,7 @@ _SUBMIT_RETURN_LOGISTICS = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_CANCEL = Endpoint(
+_CANCEL: Endpoint[TaobaoRefundsCancelResult] = Endpoint(
     operation_id="taobao.refunds.cancel",
     method="GET",
     path="/open/order/refund/cancel/{refundId}",
@@ -82,7 +82,7 @@ _CANCEL = Endpoint(
     confidence="documented",
     path_params=('refundId',),
 )
-_SUBMIT_MESSAGE = Endpoint(
+_SUBMIT_MESSAGE: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.submit_message",
     method="POST",
     path="/open/order/refund/submit/message",
@@ -93,7 +93,7 @@ _SUBMIT_MESSAGE = Endpoint(
     envelope="standard",
     confidence="documented",
 )
-_CREATE = Endpoint(
+_CREATE: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.create",
     method="POST",
     path="/open/order/refund/submit",
@@ -104,7 +104,7 @@ _CREATE = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_LIST_MESSAGES = Endpoint(
+_LIST_MESSAGES: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.list_messages",
     method="POST",
     path="/open/order/refund/message/queryList",
@@ -115,7 +115,7 @@ _LIST_MESSAGES = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_MODIFY = Endpoint(
+_MODIFY: Endpoint[JSON] = Endpoint(
     operation_id="taobao.refunds.modify",
     method="POST",
     path="/open/order/refund/modify",
@@ -126,7 +126,7 @@ _MODIFY = Endpoint(
     envelope="standard",
     confidence="inferred",
 )
-_GET = Endpoint(
+_GET: Endpoint[TaobaoRefundsGetResult] = Endpoint(
     operation_id="taobao.refunds.get",
     method="GET",
     path="/open/order/refund/query",
@@ -141,8 +141,8 @@ _GET = Endpoint(
 class AsyncTaobaoRefunds:
     """``client.taobao.refunds`` (async)."""
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def list(
         self,
@@ -182,7 +182,7 @@ class AsyncTaobaoRefunds:
             refund_end_time=refund_end_time,
             page_no=page_no,
         )
-        return await self._core.call(_LIST, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST, request)
 
     def iter_list(
         self,
@@ -222,7 +222,7 @@ class AsyncTaobaoRefunds:
             refund_end_time=refund_end_time,
             page_no=page_no,
         )
-        return iterate_items(self._core, _LIST, request)
+        return iterate_items(self._pipeline, _LIST, request)
 
     async def render(
         self,
@@ -248,7 +248,7 @@ class AsyncTaobaoRefunds:
             refund_type=refund_type,
             goods_status=goods_status,
         )
-        return await self._core.call(_RENDER, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_RENDER, request)
 
     async def render_return_logistics(self, params: Mapping[str, object] | None = None) -> JSON:
         """Return logistics rendering.
@@ -264,7 +264,7 @@ class AsyncTaobaoRefunds:
             params: the query parameters, with the platform's wire names (the fields are not documented).
         """
         request = params
-        return await self._core.call(_RENDER_RETURN_LOGISTICS, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_RENDER_RETURN_LOGISTICS, request)
 
     async def submit_return_logistics(self, body: Mapping[str, object] | None = None) -> JSON:
         """Return logistics submission.
@@ -281,7 +281,7 @@ class AsyncTaobaoRefunds:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_SUBMIT_RETURN_LOGISTICS, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SUBMIT_RETURN_LOGISTICS, request)
 
     async def cancel(self, refund_id: str | int) -> TaobaoRefundsCancelResult:
         """Reverse order cancellation.
@@ -296,7 +296,7 @@ class AsyncTaobaoRefunds:
             refund_id: Reverse-order id (逆向单id), path parameter, 12 digits.
         """
         request = TaobaoRefundsCancelRequest(refund_id=refund_id)
-        return await self._core.call(_CANCEL, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CANCEL, request)
 
     async def submit_message(
         self,
@@ -323,7 +323,7 @@ class AsyncTaobaoRefunds:
             refund_message=refund_message,
             refund_images=refund_images,
         )
-        return await self._core.call(_SUBMIT_MESSAGE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_SUBMIT_MESSAGE, request)
 
     async def create(self, body: Mapping[str, object] | None = None) -> JSON:
         """Reverse order submission.
@@ -340,7 +340,7 @@ class AsyncTaobaoRefunds:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_CREATE, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_CREATE, request)
 
     async def list_messages(self, body: Mapping[str, object] | None = None) -> JSON:
         """Reverse single message list query.
@@ -356,7 +356,7 @@ class AsyncTaobaoRefunds:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_LIST_MESSAGES, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_LIST_MESSAGES, request)
 
     async def modify(self, body: Mapping[str, object] | None = None) -> JSON:
         """Reverse order modification.
@@ -373,7 +373,7 @@ class AsyncTaobaoRefunds:
             body: the JSON body, with the platform's wire names (the fields are not documented).
         """
         request = body
-        return await self._core.call(_MODIFY, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_MODIFY, request)
 
     async def get(self, refund_id: str | int) -> TaobaoRefundsGetResult:
         """Reverse single query.
@@ -387,7 +387,7 @@ class AsyncTaobaoRefunds:
             refund_id: Reverse-order id.
         """
         request = TaobaoRefundsGetRequest(refund_id=refund_id)
-        return await self._core.call(_GET, request)  # type: ignore[no-any-return]
+        return await self._pipeline.call(_GET, request)
 
 
 class TaobaoRefunds(SyncResource[AsyncTaobaoRefunds]):
