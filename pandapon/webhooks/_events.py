@@ -43,7 +43,10 @@ class WebhookEvent:
 
     Attributes:
         message_type: ``messageType`` as sent (unknown values are kept).
-        platform: :class:`Platform`, or the raw value when it is not 0 or 1, or ``None`` when absent.
+        platform: ``messagePlatform``: :class:`Platform` for 0 and 1; any other integer (a JSON integer, or a string
+            holding one, e.g. ``"7"``) as an ``int``; any other string as sent; ``None`` when absent or ``null``, or
+            when the value is neither an integer nor a string (a boolean, a fraction, an object or an array). The
+            value as sent is always in ``raw["messagePlatform"]``.
         timestamp: the push time (``timestamp``, epoch milliseconds), when present and readable.
         body: ``messageBody`` decoded (it may arrive as an object or as JSON text).
         raw: the whole wrapper as received.
@@ -52,7 +55,7 @@ class WebhookEvent:
 
     kind: EventKind = "unknown"
     message_type: str
-    platform: Platform | int | None
+    platform: Platform | int | str | None
     timestamp: datetime | None
     body: dict[str, Any]
     raw: dict[str, Any] = attrs.field(repr=False)
@@ -133,6 +136,23 @@ def _timestamp(value: object) -> datetime | None:
         return None
 
 
+def _platform(value: object) -> Platform | int | str | None:
+    """``messagePlatform`` read as documented on :attr:`WebhookEvent.platform`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            number = int(value)
+        except ValueError:  # not an integer (or too many digits to read as one): kept as sent
+            return value
+    try:
+        return Platform(number)
+    except ValueError:
+        return number
+
+
 def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     """Parse a push into a typed event.
 
@@ -165,16 +185,10 @@ def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     elif body_value is None:
         parsed = {}
     body: dict[str, Any] = as_object(parsed) or {"value": parsed}
-    platform_raw = wrapper.get("messagePlatform")
-    platform: Platform | int | None
-    try:
-        platform = Platform(int(str(platform_raw))) if platform_raw is not None else None
-    except (TypeError, ValueError):
-        platform = None
     canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
     common: dict[str, Any] = {
         "message_type": message_type,
-        "platform": platform,
+        "platform": _platform(wrapper.get("messagePlatform")),
         "timestamp": _timestamp(wrapper.get("timestamp")),
         "body": body,
         "raw": wrapper,

@@ -175,6 +175,35 @@ def test_any_wrapper_with_a_message_type_parses(message_type: str, body: Any, pl
     assert isinstance(event.body, dict)
 
 
+@pytest.mark.parametrize(
+    ("sent", "platform"),
+    [
+        (0, Platform.TAOBAO),
+        ("1", Platform.ALIBABA),
+        (7, 7),
+        ("7", 7),
+        (-1, -1),
+        ("TMALL", "TMALL"),
+        ("", ""),
+        (None, None),
+        (True, None),
+        (1.5, None),
+        ([1], None),
+    ],
+    ids=["0", "'1'", "7", "'7'", "-1", "'TMALL'", "''", "null", "true", "1.5", "[1]"],
+)
+def test_platform_keeps_unknown_values(sent: Any, platform: Any) -> None:
+    wrapper = {"messageType": "X", "messageBody": "{}", "messagePlatform": sent, "timestamp": "1"}
+    event = parse_event(json.dumps(wrapper).encode())
+    assert event.platform == platform
+    assert type(event.platform) is type(platform)
+    assert event.raw["messagePlatform"] == sent
+
+
+def test_absent_platform_is_none() -> None:
+    assert parse_event(b'{"messageType": "X"}').platform is None
+
+
 # ---------------------------------------------------------------------- receivers
 
 
