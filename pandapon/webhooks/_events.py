@@ -129,8 +129,8 @@ def _timestamp(value: object) -> datetime | None:
         number = int(str(value))
     except (TypeError, ValueError):
         return None
-    seconds = number / 1000 if number > 10**11 else number
     try:
+        seconds = number / 1000 if number > 10**11 else number  # a huge integer overflows the division
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
@@ -153,19 +153,40 @@ def _platform(value: object) -> Platform | int | str | None:
         return number
 
 
+def _loads(text: bytes | str, what: str) -> object:
+    """Decode JSON (fractions as :class:`~decimal.Decimal`); raise :class:`WebhookPayloadError` when the text is
+    valid JSON that cannot be decoded: nested too deeply, or a number out of :class:`~decimal.Decimal`'s range.
+    Invalid JSON raises :class:`ValueError` for the caller to decide."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise WebhookPayloadError(f"{what} is nested too deeply to decode") from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond Decimal's range
+        raise WebhookPayloadError(f"{what} holds a number out of range") from None
+
+
 def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     """Parse a push into a typed event.
 
-    ``messageBody`` may be an object or JSON text. An unknown ``messageType`` gives an :class:`UnknownEvent`
-    (never an exception); a body that is not a JSON object wrapper raises :class:`WebhookPayloadError`.
+    ``messageBody`` may be an object or JSON text (text that is not JSON is kept as ``{"text": ...}``). An unknown
+    ``messageType`` gives an :class:`UnknownEvent` (never an exception). A push that is not a JSON object wrapper
+    with a ``messageType``, or that cannot be decoded (invalid UTF-8, nested too deeply, a number out of range,
+    also inside a ``messageBody`` string), raises :class:`WebhookPayloadError`.
     """
+    try:
+        return _parse(payload)
+    except RecursionError:  # a structure that decoded but is too deep to print or hash
+        raise WebhookPayloadError("the push is nested too deeply to decode") from None
+
+
+def _parse(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     decoded: object
     if isinstance(payload, Mapping):
         decoded = dict(payload)
     else:
         try:
-            decoded = json.loads(payload, parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError) as exc:
+            decoded = _loads(payload, "the push body")
+        except ValueError as exc:  # UnicodeDecodeError included
             raise WebhookPayloadError(f"the push body is not JSON: {exc}") from None
     wrapper = as_object(decoded)
     if wrapper is None:
@@ -179,13 +200,16 @@ def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     parsed: object = body_value
     if isinstance(body_value, str):
         try:
-            parsed = json.loads(body_value, parse_float=Decimal) if body_value.strip() else {}
+            parsed = _loads(body_value, "the push's messageBody") if body_value.strip() else {}
         except ValueError:
             parsed = {"text": body_value}
     elif body_value is None:
         parsed = {}
     body: dict[str, Any] = as_object(parsed) or {"value": parsed}
-    canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
+    try:
+        canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
+    except (TypeError, ValueError) as exc:  # a mapping given by the caller: keys that do not sort, a cycle
+        raise WebhookPayloadError(f"the push is not a JSON object: {exc}") from None
     common: dict[str, Any] = {
         "message_type": message_type,
         "platform": _platform(wrapper.get("messagePlatform")),
@@ -201,7 +225,7 @@ def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
         if model is not None:
             try:
                 order = CONVERTER.structure(body, model)
-            except Exception:  # a body that drifted from the docs stays reachable in .body
+            except Exception:  # a body that drifted from the docs (or too deep to structure) stays in .body
                 order = None
         return PriceChangeEvent(order=order, **common)
     if kind == "status_change":
