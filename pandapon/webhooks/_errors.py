@@ -32,7 +32,8 @@ class WebhookReplayError(WebhookError):
 
 
 class WebhookPayloadError(WebhookError):
-    """The push is not a JSON wrapper with a ``messageType``."""
+    """The push is not a JSON wrapper with a ``messageType``, or cannot be decoded (not JSON, invalid UTF-8, nested
+    too deeply, a number out of range, also inside a ``messageBody`` string), or its ``timestamp`` is unreadable."""
 
     status = 400
 

@@ -43,7 +43,10 @@ class WebhookEvent:
 
     Attributes:
         message_type: ``messageType`` as sent (unknown values are kept).
-        platform: :class:`Platform`, or the raw value when it is not 0 or 1, or ``None`` when absent.
+        platform: ``messagePlatform``: :class:`Platform` for 0 and 1; any other integer (a JSON integer, or a string
+            holding one, e.g. ``"7"``) as an ``int``; any other string as sent; ``None`` when absent or ``null``, or
+            when the value is neither an integer nor a string (a boolean, a fraction, an object or an array). The
+            value as sent is always in ``raw["messagePlatform"]``.
         timestamp: the push time (``timestamp``, epoch milliseconds), when present and readable.
         body: ``messageBody`` decoded (it may arrive as an object or as JSON text).
         raw: the whole wrapper as received.
@@ -52,7 +55,7 @@ class WebhookEvent:
 
     kind: EventKind = "unknown"
     message_type: str
-    platform: Platform | int | None
+    platform: Platform | int | str | None
     timestamp: datetime | None
     body: dict[str, Any]
     raw: dict[str, Any] = attrs.field(repr=False)
@@ -126,26 +129,64 @@ def _timestamp(value: object) -> datetime | None:
         number = int(str(value))
     except (TypeError, ValueError):
         return None
-    seconds = number / 1000 if number > 10**11 else number
     try:
+        seconds = number / 1000 if number > 10**11 else number  # a huge integer overflows the division
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
 
 
+def _platform(value: object) -> Platform | int | str | None:
+    """``messagePlatform`` read as documented on :attr:`WebhookEvent.platform`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            number = int(value)
+        except ValueError:  # not an integer (or too many digits to read as one): kept as sent
+            return value
+    try:
+        return Platform(number)
+    except ValueError:
+        return number
+
+
+def _loads(text: bytes | str, what: str) -> object:
+    """Decode JSON (fractions as :class:`~decimal.Decimal`); raise :class:`WebhookPayloadError` when the text is
+    valid JSON that cannot be decoded: nested too deeply, or a number out of :class:`~decimal.Decimal`'s range.
+    Invalid JSON raises :class:`ValueError` for the caller to decide."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise WebhookPayloadError(f"{what} is nested too deeply to decode") from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond Decimal's range
+        raise WebhookPayloadError(f"{what} holds a number out of range") from None
+
+
 def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     """Parse a push into a typed event.
 
-    ``messageBody`` may be an object or JSON text. An unknown ``messageType`` gives an :class:`UnknownEvent`
-    (never an exception); a body that is not a JSON object wrapper raises :class:`WebhookPayloadError`.
+    ``messageBody`` may be an object or JSON text (text that is not JSON is kept as ``{"text": ...}``). An unknown
+    ``messageType`` gives an :class:`UnknownEvent` (never an exception). A push that is not a JSON object wrapper
+    with a ``messageType``, or that cannot be decoded (invalid UTF-8, nested too deeply, a number out of range,
+    also inside a ``messageBody`` string), raises :class:`WebhookPayloadError`.
     """
+    try:
+        return _parse(payload)
+    except RecursionError:  # a structure that decoded but is too deep to print or hash
+        raise WebhookPayloadError("the push is nested too deeply to decode") from None
+
+
+def _parse(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     decoded: object
     if isinstance(payload, Mapping):
         decoded = dict(payload)
     else:
         try:
-            decoded = json.loads(payload, parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError) as exc:
+            decoded = _loads(payload, "the push body")
+        except ValueError as exc:  # UnicodeDecodeError included
             raise WebhookPayloadError(f"the push body is not JSON: {exc}") from None
     wrapper = as_object(decoded)
     if wrapper is None:
@@ -159,22 +200,19 @@ def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     parsed: object = body_value
     if isinstance(body_value, str):
         try:
-            parsed = json.loads(body_value, parse_float=Decimal) if body_value.strip() else {}
+            parsed = _loads(body_value, "the push's messageBody") if body_value.strip() else {}
         except ValueError:
             parsed = {"text": body_value}
     elif body_value is None:
         parsed = {}
     body: dict[str, Any] = as_object(parsed) or {"value": parsed}
-    platform_raw = wrapper.get("messagePlatform")
-    platform: Platform | int | None
     try:
-        platform = Platform(int(str(platform_raw))) if platform_raw is not None else None
-    except (TypeError, ValueError):
-        platform = None
-    canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
+        canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
+    except (TypeError, ValueError) as exc:  # a mapping given by the caller: keys that do not sort, a cycle
+        raise WebhookPayloadError(f"the push is not a JSON object: {exc}") from None
     common: dict[str, Any] = {
         "message_type": message_type,
-        "platform": platform,
+        "platform": _platform(wrapper.get("messagePlatform")),
         "timestamp": _timestamp(wrapper.get("timestamp")),
         "body": body,
         "raw": wrapper,
@@ -187,7 +225,7 @@ def parse_event(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
         if model is not None:
             try:
                 order = CONVERTER.structure(body, model)
-            except Exception:  # a body that drifted from the docs stays reachable in .body
+            except Exception:  # a body that drifted from the docs (or too deep to structure) stays in .body
                 order = None
         return PriceChangeEvent(order=order, **common)
     if kind == "status_change":

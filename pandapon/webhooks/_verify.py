@@ -59,7 +59,12 @@ class WebhookVerifier:
         return hmac.new(self._key, self.base(body, headers or {}), hashlib.sha256).hexdigest()
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """Raise a :class:`~pandapon.webhooks.WebhookError` subclass unless the push is authentic and fresh."""
+        """Raise a :class:`~pandapon.webhooks.WebhookError` subclass unless the push is authentic and fresh.
+
+        A signed body whose ``timestamp`` cannot be read (not JSON, invalid UTF-8, nested too deeply, not an
+        integer) raises :class:`~pandapon.webhooks.WebhookPayloadError`; one beyond any clock's range raises
+        :class:`~pandapon.webhooks.WebhookReplayError`.
+        """
         if len(body) > self.max_body:
             raise WebhookTooLargeError(f"the push body has {len(body)} bytes, more than the limit of {self.max_body}")
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -78,13 +83,21 @@ class WebhookVerifier:
         try:
             wrapper = as_object(json.loads(body))
             stamp = int(str(wrapper.get("timestamp"))) if wrapper is not None else None
-        except (ValueError, TypeError):
+        except (ValueError, TypeError):  # UnicodeDecodeError included
             raise WebhookPayloadError("the push's timestamp is missing or not an integer") from None
+        except RecursionError:
+            raise WebhookPayloadError("the push body is nested too deeply to decode") from None
         if stamp is None:
             raise WebhookPayloadError("the push's timestamp is missing")
-        seconds = stamp / 1000 if stamp > 10**11 else float(stamp)
-        skew = self.clock() - seconds
         assert self.replay_window is not None
+        try:
+            seconds = stamp / 1000 if stamp > 10**11 else float(stamp)
+        except OverflowError:  # an integer beyond any float: far outside every window
+            direction = "in the future" if stamp > 0 else "in the past"
+            raise WebhookReplayError(
+                f"the push's timestamp is far {direction}; the window is ±{self.replay_window:.0f}s"
+            ) from None
+        skew = self.clock() - seconds
         if abs(skew) > self.replay_window:
             direction = "old" if skew > 0 else "in the future"
             raise WebhookReplayError(

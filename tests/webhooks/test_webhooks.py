@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import json
+import sys
 import time
 from typing import Any
 
@@ -175,6 +176,35 @@ def test_any_wrapper_with_a_message_type_parses(message_type: str, body: Any, pl
     assert isinstance(event.body, dict)
 
 
+@pytest.mark.parametrize(
+    ("sent", "platform"),
+    [
+        (0, Platform.TAOBAO),
+        ("1", Platform.ALIBABA),
+        (7, 7),
+        ("7", 7),
+        (-1, -1),
+        ("TMALL", "TMALL"),
+        ("", ""),
+        (None, None),
+        (True, None),
+        (1.5, None),
+        ([1], None),
+    ],
+    ids=["0", "'1'", "7", "'7'", "-1", "'TMALL'", "''", "null", "true", "1.5", "[1]"],
+)
+def test_platform_keeps_unknown_values(sent: Any, platform: Any) -> None:
+    wrapper = {"messageType": "X", "messageBody": "{}", "messagePlatform": sent, "timestamp": "1"}
+    event = parse_event(json.dumps(wrapper).encode())
+    assert event.platform == platform
+    assert type(event.platform) is type(platform)
+    assert event.raw["messagePlatform"] == sent
+
+
+def test_absent_platform_is_none() -> None:
+    assert parse_event(b'{"messageType": "X"}').platform is None
+
+
 # ---------------------------------------------------------------------- receivers
 
 
@@ -300,3 +330,107 @@ def test_wsgi_receiver() -> None:
         app.close()
     assert statuses == ["200 OK", "200 OK", "401 Unauthorized"]
     assert seen == ["TAOBAO_ORDER_BUYER_VIEW_ORDER_STATUS_CHANGE"]
+
+
+# ---------------------------------------------------------------------- hostile pushes
+
+DEEP = 100_000
+
+
+def hostile_pushes() -> dict[str, bytes]:
+    """Signed pushes that once escaped as bare exceptions (RecursionError, OverflowError, decimal.InvalidOperation)."""
+    stamp = str(int(time.time() * 1000))
+
+    def wrapper(fields: str) -> bytes:
+        return ('{"messageType": "TAOBAO_ORDER_X", "timestamp": "' + stamp + '", ' + fields + "}").encode()
+
+    return {
+        "deep wrapper": b"[" * DEEP + b"]" * DEEP,
+        "deep object wrapper": b'{"a":' * DEEP + b"1" + b"}" * DEEP,
+        "deep body": wrapper('"messageBody": ' + "[" * DEEP + "]" * DEEP),
+        "deep body string": wrapper('"messageBody": ' + json.dumps("[" * DEEP + "]" * DEEP)),
+        "deep platform": wrapper('"messagePlatform": ' + '{"a":' * DEEP + "1" + "}" * DEEP),
+        "number beyond Decimal": wrapper('"messageBody": {"amount": 1e999999999999999999999}'),
+        "number beyond Decimal in body string": wrapper('"messageBody": "{\\"amount\\": -1e999999999999999999999}"'),
+    }
+
+
+HOSTILE = hostile_pushes()
+
+
+def verify_and_parse(verifier: WebhookVerifier, body: bytes) -> None:
+    verifier.verify(body, sign(body))
+    parse_event(body)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_undecodable_pushes_are_payload_errors(name: str) -> None:
+    body = HOSTILE[name]
+    with pytest.raises(WebhookPayloadError):
+        parse_event(body)
+    for verifier in (WebhookVerifier(SECRET), WebhookVerifier(SECRET, replay_window=None)):
+        with pytest.raises(WebhookPayloadError):
+            verify_and_parse(verifier, body)
+
+
+@pytest.mark.parametrize("sign_", ["", "-"])
+def test_timestamp_beyond_any_clock_is_a_replay(sign_: str) -> None:
+    body = ('{"messageType": "X", "timestamp": ' + sign_ + "1" + "0" * 400 + "}").encode()
+    with pytest.raises(WebhookReplayError, match="future" if not sign_ else "past"):
+        WebhookVerifier(SECRET).verify(body, sign(body))
+    assert parse_event(body).timestamp is None  # without the replay check: an event without a readable time
+
+
+def test_nesting_around_the_recursion_limit_parses_or_is_a_payload_error() -> None:
+    # Close to the limit a body may decode and still be too deep to hash: an event or a typed error, never a crash.
+    limit = sys.getrecursionlimit()
+    for depth in range(limit - 150, limit + 20):
+        nested = "[" * depth + "]" * depth
+        for body in (
+            json.dumps({"messageType": "X", "messageBody": nested}).encode(),
+            ('{"messageType": "X", "messageBody": ' + nested + "}").encode(),
+            ('{"messageType": "X", "timestamp": ' + nested + "}").encode(),
+        ):
+            try:
+                event = parse_event(body)
+            except WebhookPayloadError:
+                continue
+            assert event.message_type == "X"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+async def test_receiver_answers_400_to_undecodable_pushes(name: str) -> None:
+    receiver = WebhookReceiver(SECRET)
+    seen: list[Any] = []
+    receiver.on("*")(seen.append)
+    body = HOSTILE[name]
+    response = await post(receiver, body, sign(body))
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
+    assert seen == []
+
+
+@pytest.mark.anyio
+async def test_receiver_answers_401_to_a_timestamp_beyond_any_clock() -> None:
+    body = ('{"messageType": "X", "timestamp": 1' + "0" * 400 + "}").encode()
+    assert (await post(WebhookReceiver(SECRET), body, sign(body))).status_code == 401
+
+
+@pytest.mark.anyio
+async def test_receiver_answers_200_or_400_around_the_recursion_limit() -> None:
+    receiver = WebhookReceiver(SECRET)
+    stamp = str(int(time.time() * 1000))
+    limit = sys.getrecursionlimit()
+    statuses = set()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver), base_url="http://hook") as client:
+        for depth in range(limit - 150, limit + 20):
+            nested = "[" * depth + "]" * depth
+            for body in (
+                json.dumps({"messageType": "X", "timestamp": stamp, "messageBody": nested}).encode(),
+                ('{"messageType": "X", "timestamp": ' + stamp + ', "messageBody": ' + nested + "}").encode(),
+            ):
+                response = await client.post("/push", content=body, headers=sign(body))
+                statuses.add(response.status_code)
+    assert statuses <= {200, 400}
+    assert 400 in statuses
