@@ -35,10 +35,10 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from ._converter import CONVERTER, make_converter
     from ._endpoint import Endpoint, Pagination
-    from ._options import ClientOptions
-    from ._transport import Transport
     from ._model import Model, RequestModel
+    from ._options import ClientOptions
     from ._sync import PandaPon
+    from ._transport import Transport
     from ._types import JSON
 
 # Imported on first use, so that `import pandapon` does not pay for cattrs, the portal machinery, the endpoint

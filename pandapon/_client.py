@@ -17,14 +17,13 @@ from ._types import fields_repr
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._options import ClientOptions, OptionArgs
-    from ._pipeline import Pipeline
-
     from ._endpoint import Endpoint
     from ._generated.addresses import AsyncAddresses
     from ._generated.alibaba import AsyncAlibaba
     from ._generated.logistics import AsyncLogistics
     from ._generated.taobao import AsyncTaobao
+    from ._options import ClientOptions, OptionArgs
+    from ._pipeline import Pipeline
     from ._types import JSON
 
 __all__ = ["AsyncPandaPon", "AsyncRaw", "RawResponse"]

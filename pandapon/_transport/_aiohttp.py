@@ -91,8 +91,10 @@ class AiohttpTransport:
             if response is not None and response.headers.get("Content-Encoding") and _is_decoding(exc):
                 raise undecodable(request, Answer(response.status, list(response.raw_headers), b""), exc) from None
             raise connection_error(request, exc, sent=True, timeout=False) from None
-        except aiohttp.ClientError as exc:
-            raise connection_error(request, exc, sent=response is not None, timeout=False) from None
+        except aiohttp.InvalidURL as exc:  # refused before sending
+            raise connection_error(request, exc, sent=False, timeout=False) from None
+        except aiohttp.ClientError as exc:  # the connection broke after it was made: the request may have arrived
+            raise connection_error(request, exc, sent=True, timeout=False) from None
         except ValueError as exc:  # aiohttp refuses some URLs and headers before sending
             raise connection_error(request, exc, sent=False, timeout=False) from None
         return Answer(response.status, list(response.raw_headers), body)

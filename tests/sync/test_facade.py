@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import signal
-import sys
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -256,32 +257,48 @@ def test_close_while_threads_keep_calling_never_hangs_or_loses_an_answer(backend
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_calls_that_never_wait_and_calls_that_fail_before_waiting(backend: str) -> None:
-    """On Python ≥ 3.12 (asyncio) a call runs eagerly in the hand-off callback; results and errors are the same."""
+    """A call that raises before its first await and one that never waits on I/O come back like any other."""
     with make(Recorder(ok(1), ok(2)), backend=backend) as client:
         assert client.request("GET", "/x") == 1
         with pytest.raises(InvalidInputError, match="path must start with '/'"):  # raised before the first await
             client.request("GET", "no-slash")
         assert client.request("GET", "/x") == 2
-        state = client._runner._state
-        assert state is not None
-        assert not state.pending
 
 
-@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are new in Python 3.12")
-def test_on_312_a_call_that_never_waits_finishes_inside_the_hand_off() -> None:
-    from pandapon._sync import _new_task
+@pytest.mark.loopback
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_close_racing_calls_that_are_still_connecting(backend: str) -> None:
+    """Defect 4: on trio, close() cancelled connects inside httpcore's nursery and callers got a bare
+    ``BaseExceptionGroup`` of ``trio.Cancelled``. Every caller must get ``ClientClosedError``."""
+    server = socket.socket()  # listens but never accepts; with its backlog full, further connects hang
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = [socket.socket() for _ in range(4)]
+    for filler in fillers:
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+    client = PandaPon(**CREDS, base_url=f"http://127.0.0.1:{port}", backend=backend, max_retries=0)
+    outcomes: list[object] = []
 
-    async def main() -> tuple[bool, bool]:
-        async def quick() -> None:
-            return None
+    def call() -> None:
+        try:
+            outcomes.append(client.request("GET", "/x"))
+        except BaseException as exc:  # what escapes is what this test checks
+            outcomes.append(exc)
 
-        async def waits() -> None:
-            await asyncio.sleep(0)
-
-        loop = asyncio.get_running_loop()
-        finished, suspended = _new_task(loop, quick()), _new_task(loop, waits())
-        done = (finished.done(), suspended.done())
-        await suspended
-        return done
-
-    assert asyncio.run(main()) == (True, False)
+    threads = [threading.Thread(target=call) for _ in range(24)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # the calls are connecting
+        client.close()
+        for t in threads:
+            t.join(10)
+    finally:
+        server.close()
+        for filler in fillers:
+            filler.close()
+    assert len(outcomes) == 24, "a caller is stuck after close()"
+    assert [type(o).__name__ for o in outcomes if not isinstance(o, ClientClosedError)] == []
