@@ -18,7 +18,11 @@ outbox, and misbehaves on request::
 
 from __future__ import annotations
 
-from ._fake import INVENTED_RESPONSES, FakeCredentials, FakePandaPon, Fault, FaultKind, LoggedRequest
+from ._app import FakePandaPon
+from ._auth import FakeCredentials
+from ._exchange import LoggedRequest
+from ._faults import Fault, FaultKind
+from ._invented import INVENTED_RESPONSES
 from ._push import PushAttempt, PushMessage
 from ._state import MESSAGE_TYPES
 
