@@ -11,6 +11,7 @@ from . import _serialize as wire
 from ._base import Params, bad, not_found
 from ._records import Offer
 from ._routes import Context, RouteTable
+from ._strict import BEGIN_PAGE, IMAGE_BASE64
 
 __all__ = ["TABLE", "page", "paging"]
 
@@ -31,11 +32,15 @@ def page(rows: Sequence[object], begin_page: int, page_size: int) -> dict[str, o
 
 
 def paging(ctx: Context) -> tuple[int, int]:
-    """Read the 1-based page number and the page size of a 1688 page request."""
+    """Read the 1-based page number and the page size of a 1688 page request.
+
+    A page below 1 is refused under the strict rule ``begin_page``, else answered as page 1.
+    """
     p = ctx.params
     # The searches document beginPage; the v2 recommendation calls use pageNo. Either is accepted.
     key = "beginPage" if p.has("beginPage") or not p.has("pageNo") else "pageNo"
-    return p.integer_or(key, 1, minimum=1), p.integer_or("pageSize", 20, minimum=1, maximum=50)
+    page_no = p.integer_or(key, 1, minimum=1) if BEGIN_PAGE in ctx.strict else max(1, p.integer_or(key, 1))
+    return page_no, p.integer_or("pageSize", 20, minimum=1, maximum=50)
 
 
 def _filtered(p: Params, offers: Iterable[Offer]) -> list[Offer]:
@@ -105,9 +110,14 @@ def keywords_query(ctx: Context) -> object:
 @route("POST", "/alibaba/product/image/query")
 def image_query(ctx: Context) -> object:
     p = ctx.params
-    image = p.text_or_none("imageBase64") or p.text_or_none("imageAddress")
-    if image is None:
-        raise p.missing("imageBase64", "a base64 image (or imageAddress)")
+    if IMAGE_BASE64 in ctx.strict:
+        image = p.text_or_none("imageBase64")
+        if image is None:
+            raise p.missing("imageBase64", "a base64 image (strict rule 'image_base64': imageAddress alone is refused)")
+    else:
+        image = p.text_or_none("imageBase64") or p.text_or_none("imageAddress")
+        if image is None:
+            raise p.missing("imageBase64", "a base64 image (or imageAddress)")
     p.text_or_none("region")
     ranked = sorted(ctx.state.offers, key=lambda o: hashlib.sha256((image + str(o.offer_id)).encode()).digest())
     return _search(ctx, ranked)

@@ -15,7 +15,7 @@ import random
 import string
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
@@ -33,6 +33,7 @@ from ._push import Outbox, PushAttempt, PushMessage
 from ._records import Order
 from ._routes import Context, Route, Router, read_params
 from ._state import State
+from ._strict import resolve_strict
 
 if TYPE_CHECKING:
     from .. import AsyncPandaPon, PandaPon, RetryPolicy
@@ -63,6 +64,9 @@ class FakePandaPon:
         dedupe_seller_order_number: answer a repeated Taobao order create with the order first created under the
             same ``sellerOrderNumber``. Off by default: the platform publishes no server-side de-duplication, so
             the fake does not hide a client that creates twice.
+        strict: the checks PandaPon's docs do not state, listed in :data:`~pandapon.testing.STRICT_RULES`:
+            ``True`` (all), ``False`` (none), or the set of rule names to switch on; ``None``:
+            :data:`~pandapon.testing.STRICT_DEFAULTS`. An unknown name raises ``ValueError``.
 
     Simulated time (orders, pushes) is ``clock() + `` the seconds passed to :meth:`tick`; auth always uses
     ``clock()`` so that ticking never makes a client's signatures stale.
@@ -86,6 +90,7 @@ class FakePandaPon:
         redelivery_interval: float = 1800.0,
         max_redeliveries: int = 5,
         push_timeout: float = 1.0,
+        strict: bool | Set[str] | None = None,
     ) -> None:
         if timestamp_unit not in ("s", "ms", "auto"):
             raise ValueError(f"timestamp_unit must be 's', 'ms' or 'auto', got {timestamp_unit!r}")
@@ -97,6 +102,8 @@ class FakePandaPon:
             raise ValueError(f"step_interval must be > 0 seconds or None, got {step_interval}")
         if redelivery_interval < 0 or max_redeliveries < 0 or push_timeout <= 0:
             raise ValueError("redelivery_interval and max_redeliveries must be >= 0 and push_timeout > 0")
+        #: The strict rules switched on (names of :data:`~pandapon.testing.STRICT_RULES`).
+        self.strict: frozenset[str] = resolve_strict(strict)
         setup = random.Random(f"pandapon-fake:{seed}:credentials")
         self.credentials = FakeCredentials(
             access_key=access_key or f"{setup.getrandbits(128):032x}",
@@ -314,6 +321,7 @@ class FakePandaPon:
             credentials=self.credentials,
             tolerance=self.timestamp_tolerance,
             unit=self.timestamp_unit,
+            strict=self.strict,
             nonces=self._nonces,
         )
         return None if refusal is None else self._error(401, 401, refusal)
@@ -341,7 +349,7 @@ class FakePandaPon:
         if route.create:
             self._create_calls += 1
         try:
-            data = route.handler(Context(params, self._state, now))
+            data = route.handler(Context(params, self._state, now, self.strict))
         except BusinessError as exc:
             return self._business(route, exc)
         if route.envelope == "code-msg-only":

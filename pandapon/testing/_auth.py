@@ -2,7 +2,7 @@
 
 The checks follow the API notes §3–§5: ``UPPER(HEX(MD5(access_key + timestamp + nonce + secret)))`` in the
 ``signature`` header (or the query ``sign`` of ``/open/pp/logistics/*``), a timestamp within the tolerance of the
-fake's clock, and a nonce not seen within that tolerance.
+fake's clock. The rules the docs do not state are switchable (see :mod:`._strict`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from typing import Literal
 import attrs
 
 from ._exchange import Request
+from ._strict import NONCE_LENGTH, NONCE_REUSE, SIGNATURE_CASE
 
 __all__ = [
+    "NONCE_CHARACTERS",
     "FakeCredentials",
     "NonceLedger",
     "TimestampUnit",
@@ -25,6 +27,9 @@ __all__ = [
     "authenticate",
     "timestamp_seconds",
 ]
+
+#: The length of a ``nonce-str`` (API notes §3: "a random string of 32 characters").
+NONCE_CHARACTERS = 32
 
 TimestampUnit = Literal["s", "ms", "auto"]
 
@@ -74,11 +79,12 @@ def authenticate(
     credentials: FakeCredentials,
     tolerance: float,
     unit: TimestampUnit,
+    strict: frozenset[str],
     nonces: NonceLedger,
 ) -> str | None:
     """Check a request's credentials, signature, timestamp and nonce; return why it is refused, or ``None``.
 
-    ``wall`` is the fake's clock (skew faults included).
+    ``wall`` is the fake's clock (skew faults included); ``strict`` the strict rules on.
     """
     h = request.headers
     needed: tuple[str, ...] = ("access-key", "timestamp", "nonce-str", "user-id", "signature")
@@ -102,7 +108,8 @@ def authenticate(
     nonce = h["nonce-str"]
     text = key + timestamp + nonce + credentials.access_secret
     expected = hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
-    if not hmac.compare_digest(given.strip().upper().encode("utf-8", "replace"), expected.encode()):
+    given = given.strip() if SIGNATURE_CASE in strict else given.strip().upper()
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
         return f"{what} mismatch"
     seconds = timestamp_seconds(timestamp, unit)
     if seconds is None:
@@ -115,10 +122,13 @@ def authenticate(
             f"timestamp expired: {timestamp} is {seconds - wall:+.0f}s from server time, "
             f"more than the {tolerance:g}s allowed"
         )
-    nonces.forget(wall)
-    if nonce in nonces:
-        return "nonce reused"
-    nonces.remember(nonce, max(wall, seconds) + tolerance)
+    if NONCE_LENGTH in strict and len(nonce) != NONCE_CHARACTERS:
+        return f"nonce-str malformed: expected {NONCE_CHARACTERS} characters, got {len(nonce)}"
+    if NONCE_REUSE in strict:
+        nonces.forget(wall)
+        if nonce in nonces:
+            return "nonce reused"
+        nonces.remember(nonce, max(wall, seconds) + tolerance)
     return None
 
 

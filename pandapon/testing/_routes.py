@@ -18,11 +18,16 @@ __all__ = ["Context", "Handler", "Route", "RouteTable", "Router", "read_params"]
 
 @attrs.frozen
 class Context:
-    """What a handler gets: the parameters, the state, and the simulated time of the request."""
+    """What a handler gets: the parameters, the state, the simulated time of the request and the strict rules on.
+
+    Attributes:
+        strict: the names of the rules of :data:`~pandapon.testing.STRICT_RULES` that are switched on.
+    """
 
     params: Params
     state: State
     now: float
+    strict: frozenset[str]
 
 
 Handler = Callable[[Context], object]
