@@ -14,17 +14,27 @@ outbox, and misbehaves on request::
         response = await http.post("/open/product/item/search", json={"keyword": "T恤", "pageNo": 1})
 
     fake.inject(Fault("drop_after", path="/open/order"))   # the order is created, the answer is lost
+
+Checks the platform's docs do not state are switchable: ``FakePandaPon(strict=False)``, or a set of the rule names
+of ``STRICT_RULES`` (``STRICT_DEFAULTS`` are on when ``strict`` is not given).
 """
 
 from __future__ import annotations
 
-from ._fake import INVENTED_RESPONSES, FakeCredentials, FakePandaPon, Fault, FaultKind, LoggedRequest
+from ._app import FakePandaPon
+from ._auth import FakeCredentials
+from ._exchange import LoggedRequest
+from ._faults import Fault, FaultKind
+from ._invented import INVENTED_RESPONSES
 from ._push import PushAttempt, PushMessage
 from ._state import MESSAGE_TYPES
+from ._strict import STRICT_DEFAULTS, STRICT_RULES
 
 __all__ = [
     "INVENTED_RESPONSES",
     "MESSAGE_TYPES",
+    "STRICT_DEFAULTS",
+    "STRICT_RULES",
     "FakeCredentials",
     "FakePandaPon",
     "Fault",

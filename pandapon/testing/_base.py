@@ -1,24 +1,15 @@
-"""What every handler of the fake shares: typed parameter access, business errors, JSON, the route registry."""
+"""What every handler of the fake shares: typed parameter access, business errors, JSON."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Literal, TypeGuard, overload
-
-import attrs
-
-if TYPE_CHECKING:
-    from ._state import State
+from typing import Literal, TypeGuard, overload
 
 __all__ = [
     "BusinessError",
-    "Context",
-    "Handler",
     "Params",
-    "Route",
-    "RouteTable",
     "bad",
     "dumps",
     "is_array",
@@ -305,56 +296,3 @@ def _bounds(minimum: int | None, maximum: int | None) -> str:
     if maximum is not None:
         return f" <= {maximum}"
     return ""
-
-
-@attrs.frozen
-class Context:
-    """What a handler gets: the parameters, the state, and the simulated time of the request."""
-
-    params: Params
-    state: State
-    now: float
-
-
-Handler = Callable[[Context], object]
-
-
-@attrs.frozen
-class Route:
-    """One endpoint: method, path (``{name}`` for a path parameter) and how the fake treats it."""
-
-    method: str
-    path: str
-    handler: Handler
-    auth: Literal["headers", "query-sign"] = "headers"
-    envelope: Literal["standard", "code-msg-only"] = "standard"
-    #: Counted in ``FakePandaPon.create_calls`` when it reaches the state.
-    create: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-class RouteTable:
-    """A registry filled by the ``@table.route(...)`` decorator of each handler module."""
-
-    def __init__(self) -> None:
-        self.routes: list[Route] = []
-
-    def route(
-        self,
-        method: str,
-        path: str,
-        *,
-        auth: Literal["headers", "query-sign"] = "headers",
-        envelope: Literal["standard", "code-msg-only"] = "standard",
-        create: bool = False,
-    ) -> Callable[[Handler], Handler]:
-        """Register the decorated function as the handler of ``method path``."""
-
-        def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method, path, handler, auth=auth, envelope=envelope, create=create))
-            return handler
-
-        return register

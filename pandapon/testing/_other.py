@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import _serialize as wire
-from ._base import Context, Params, RouteTable, bad, not_found
+from ._base import Params, bad, not_found
+from ._routes import Context, RouteTable
 
 __all__ = ["TABLE"]
 

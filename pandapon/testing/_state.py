@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from . import _serialize as wire
 from ._base import bad, not_found
+from ._catalogue import build_catalogue
 from ._records import (
     AlibabaCartItem,
     AlibabaOrder,
@@ -18,7 +19,6 @@ from ._records import (
     TaobaoCartItem,
     TaobaoOrder,
     TaobaoRefund,
-    build_catalogue,
     digits,
 )
 

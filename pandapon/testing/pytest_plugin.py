@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from .._client import AsyncPandaPon
-from .._sync import PandaPon
-from ._fake import FakePandaPon
+from .. import AsyncPandaPon, PandaPon
+from ._app import FakePandaPon
 
 __all__ = ["pandapon_async_client", "pandapon_client", "pandapon_fake"]
 
