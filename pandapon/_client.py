@@ -94,7 +94,8 @@ class AsyncPandaPon:
     """The async PandaPon client.
 
     Args:
-        access_key, access_secret, user_id: credentials; default to ``PANDAPON_ACCESS_KEY``,
+        key, secret, user: the credentials, positionally (or as ``access_key=``, ``access_secret=``, ``user_id=``);
+            default to ``PANDAPON_ACCESS_KEY``,
             ``PANDAPON_ACCESS_SECRET`` and ``PANDAPON_USER_ID``.
         **options: any setting of :class:`~pandapon.ClientOptions` (``base_url``, ``timeout``, ``max_retries``,
             ``deadline``, ``signer``, ``rate_limiter``, ``http_client``, ``transport``, ``path_overrides``, ...);
@@ -106,16 +107,16 @@ class AsyncPandaPon:
 
     def __init__(
         self,
-        access_key: str | None = None,
-        access_secret: str | None = None,
-        user_id: str | None = None,
+        key: str | None = None,
+        secret: str | None = None,
+        user: str | None = None,
         /,
         **options: Unpack[OptionArgs],
     ) -> None:
         # The options and the pipeline load with the first client, not at `import pandapon`.
         from ._options import ClientOptions
 
-        self._init(_pipeline(ClientOptions.create(access_key, access_secret, user_id, **options)))
+        self._init(_pipeline(ClientOptions.create(key, secret, user, **options)))
 
     @classmethod
     def _from_options(cls, options: ClientOptions) -> AsyncPandaPon:

@@ -121,7 +121,7 @@ def test_the_option_list_is_written_once() -> None:
             var_kw = [p for p in params.values() if p.kind is inspect.Parameter.VAR_KEYWORD]
             assert [str(p.annotation) for p in var_kw] == ["Unpack[OptionArgs]"], (cls, method)
             named = [p for p in params if p != "self" and params[p].kind is not inspect.Parameter.VAR_KEYWORD]
-            extra = {"access_key", "access_secret", "user_id", "backend", "close_timeout"}
+            extra = {"key", "secret", "user", "backend", "close_timeout"}
             assert set(named) <= extra, (cls, method, named)
     documented = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = [name for name in fields if f"`{name}`" not in documented]

@@ -88,3 +88,15 @@ def test_import_defers_decimal_and_the_model_bases_until_used() -> None:
         "pandapon._model pandapon._model ['decimal', 'pandapon._model']",
         "module 'pandapon._types' has no attribute 'nothing_here'",
     ]
+
+
+def test_async_resources_do_not_load_the_sync_client() -> None:
+    """``AsyncPandaPon(...).taobao.orders`` loads the generated module, not the sync client, its portal or threads."""
+    code = (
+        "import sys, pandapon; c = pandapon.AsyncPandaPon('k', 's', 'u'); c.taobao.orders; c.alibaba.cart;"
+        "c.addresses; c.logistics; assert 'pandapon._generated.resources.taobao_orders' in sys.modules;"
+        "print(sorted(m for m in ('pandapon._sync', 'pandapon._portal', 'anyio.from_thread', 'concurrent.futures')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

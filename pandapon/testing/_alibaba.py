@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from . import _serialize as wire
+from . import _serialize_1688 as wire
 from ._base import Params, bad, not_found
 from ._records import Offer
 from ._routes import Context, RouteTable

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from . import _serialize as wire
+from . import _serialize_1688 as wire
 from ._base import bad
 from ._records import AlibabaRefund
 from ._routes import Context, RouteTable
+from ._serialize import fen
 from ._state import ALIBABA_PAID
 
 __all__ = ["TABLE"]
@@ -92,11 +93,11 @@ def refund_create(ctx: Context) -> object:
         )
     if order.status not in ALIBABA_PAID:
         raise bad(f"order {order.order_id} is in status {order.status}; after-sales needs a paid order")
-    limit = wire.fen(sum((known[e].amount for e in entry_ids), Decimal(0)))
+    limit = fen(sum((known[e].amount for e in entry_ids), Decimal(0)))
     if payment > limit:
         raise p.fail("applyPayment", f"at most {limit} fen, the amount of the entries", payment)
-    if carriage > wire.fen(order.shipping_fee):
-        raise p.fail("applyCarriage", f"at most the shipping fee of {wire.fen(order.shipping_fee)} fen", carriage)
+    if carriage > fen(order.shipping_fee):
+        raise p.fail("applyCarriage", f"at most the shipping fee of {fen(order.shipping_fee)} fen", carriage)
     if any(
         r.order is order and r.status not in ("refundsuccess", "refundclose") for r in state.alibaba_refunds.values()
     ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _serialize as wire
+from . import _serialize_1688 as wire
 from ._alibaba_orders import by_seller, create_order, created_view, preview_data, read_address
 from ._base import Params, bad, is_array, not_found
 from ._records import AlibabaCartItem

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import _serialize as wire
+from . import _serialize_1688 as wire
 from ._alibaba import page, paging
 from ._base import Params, bad, not_found
 from ._records import AlibabaLine, AlibabaOrder, Offer, Seller, Spec
 from ._routes import Context, RouteTable
+from ._serialize import fen
 from ._state import State
 
 __all__ = [
@@ -85,11 +86,11 @@ def preview_data(cargo: list[Cargo], flow: str) -> dict[str, object]:
                 "tradeModeNameList": ["assureTrade"],
                 "status": True,
                 "taoSampleSinglePromotion": False,
-                "sumPayment": wire.fen(total + carriage),
+                "sumPayment": fen(total + carriage),
                 "message": None,
-                "sumCarriage": wire.fen(carriage),
+                "sumCarriage": fen(carriage),
                 "resultCode": None,
-                "sumPaymentNoCarriage": wire.fen(total),
+                "sumPaymentNoCarriage": fen(total),
                 "additionalFee": None,
                 "flowFlag": flow,
                 "cargoList": [
@@ -161,8 +162,8 @@ def create_order(
 def created_view(order: AlibabaOrder) -> dict[str, object]:
     return {
         "orderId": order.order_id,
-        "totalSuccessAmount": wire.fen(order.total),
-        "postFee": wire.fen(order.shipping_fee),
+        "totalSuccessAmount": fen(order.total),
+        "postFee": fen(order.shipping_fee),
         "failedOfferList": [],
     }
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from . import _serialize as wire
+from . import _serialize_1688 as wire_1688
 from ._base import bad, not_found
 from ._catalogue import build_catalogue
 from ._records import (
@@ -365,7 +366,7 @@ class State:
             self.push_taobao_price(order, now)
         else:
             order.total_override = Decimal(str(amount))
-            self.emit(MESSAGE_TYPES["1688", "price"], wire.alibaba_order(order), 1, now)
+            self.emit(MESSAGE_TYPES["1688", "price"], wire_1688.alibaba_order(order), 1, now)
 
     def advance_refund(self, refund_id: str, now: float) -> str | int:
         """Move an after-sales case one step as the seller would; return its new status."""

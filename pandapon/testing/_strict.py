@@ -1,8 +1,9 @@
 """The fake's strict rules: checks PandaPon's documentation does not state (or states without saying what the server
 refuses), each switchable through ``FakePandaPon(strict=...)``.
 
-The defaults follow the documentation (API notes §3, §4, §9 and the 1688 picture search): a rule the docs state is on;
-a rule they leave open keeps what the fake did before it became switchable. ``docs/testing.md`` gives the reasons.
+The defaults follow the documentation: a rule the docs state is on (a 32-character ``nonce-str``, API notes §3; an
+upper-case hex signature, §4; ``imageBase64`` as the picture search's one required field); a rule only the fake makes
+(nonce reuse refused, ``beginPage`` below 1 refused) is off. ``docs/testing.md`` lists them with their sources.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ STRICT_RULES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-#: The rules on when ``strict`` is not given.
-STRICT_DEFAULTS: frozenset[str] = frozenset({NONCE_REUSE, NONCE_LENGTH, BEGIN_PAGE, IMAGE_BASE64})
+#: The rules on when ``strict`` is not given: those the docs state.
+STRICT_DEFAULTS: frozenset[str] = frozenset({NONCE_LENGTH, SIGNATURE_CASE, IMAGE_BASE64})
 
 
 def resolve_strict(strict: bool | AbstractSet[str] | None) -> frozenset[str]:

@@ -25,6 +25,7 @@ from pandapon import (
     RetryPolicy,
 )
 from pandapon.testing import FakePandaPon, Fault
+from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
 from tests.helpers import CREDS, Recorder, ok, serve_asgi
 
 pytestmark = pytest.mark.anyio
@@ -156,8 +157,8 @@ async def test_deadline_holds_when_a_create_reconciles(mode: str, anyio_backend:
         await anyio.sleep(30)
         raise AssertionError("unreachable")
 
-    lines = [{"itemId": "1", "skuId": "2", "quantity": "1", "price": "1"}]
-    receiver = {"name": "n", "address": "a", "mobilePhone": "15068763421"}
+    lines = [TaobaoOrdersCreateOrderLine(item_id="1", sku_id="2", quantity="1", price="1")]
+    receiver = TaobaoOrdersCreateReceiver(name="n", address="a", mobile_phone="15068763421")
     started = time.monotonic()
     with pytest.raises(OutcomeUnknownError) as info:
         await run(
@@ -205,11 +206,15 @@ async def test_retry_after_beyond_the_cap_on_a_503_is_not_waited(mode: str, anyi
 # ------------------------------------------------------------------ 7. a truncated answer to a committed write
 
 
-def _order_args(fake: FakePandaPon) -> tuple[list[dict[str, str]], int, dict[str, str]]:
+def _order_args(
+    fake: FakePandaPon,
+) -> tuple[list[TaobaoOrdersCreateOrderLine], int, TaobaoOrdersCreateReceiver]:
     product = next(p for p in fake.state.products if p.mp_id)
     sku = product.skus[0]
-    line = {"itemId": str(product.mp_id), "skuId": str(sku.mp_sku_id), "quantity": "1", "price": str(sku.price)}
-    receiver = {"name": "n", "address": "a", "mobilePhone": "15068763421"}
+    line = TaobaoOrdersCreateOrderLine(
+        item_id=str(product.mp_id), sku_id=str(sku.mp_sku_id), quantity="1", price=str(sku.price)
+    )
+    receiver = TaobaoOrdersCreateReceiver(name="n", address="a", mobile_phone="15068763421")
     return [line], int(sku.price), receiver
 
 

@@ -1,0 +1,177 @@
+"""The sync client's engine: one thread running an event loop with anyio's ``BlockingPortal`` and the
+``AsyncPandaPon`` living there.
+
+Every sync call is ``portal.start_task_soon(coroutine_function, async_client).result()``: anyio's own route, with
+three guards around it (a call from the loop's own thread, a process that forked, a client being closed) and one
+translation (whatever cancellation a closing client causes reaches the caller as ``ClientClosedError``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Literal, TypeVar, cast
+
+import anyio
+import attrs
+from anyio.from_thread import BlockingPortal
+
+from ._client import AsyncPandaPon
+from ._exceptions import ClientClosedError, WrongThreadError
+from ._options import ClientOptions
+
+__all__ = ["Portal"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("pandapon")
+
+_all: weakref.WeakSet[Portal] = weakref.WeakSet()
+
+
+def _closed(in_flight: bool = False) -> ClientClosedError:
+    if in_flight:
+        return ClientClosedError("the client was closed while this call was in flight")
+    return ClientClosedError("this PandaPon client is closed; create a new one")
+
+
+@attrs.frozen
+class _Running:
+    pid: int
+    thread: threading.Thread
+    portal: BlockingPortal
+    client: AsyncPandaPon
+    cancelled: type[BaseException]  # the loop's cancellation exception (asyncio.CancelledError, trio.Cancelled)
+
+
+class Portal:
+    """One portal thread and the ``AsyncPandaPon`` living in its loop, started on first use.
+
+    Thread-safe. After ``os.fork()`` the child starts its own on its next call (the parent's thread does not exist
+    there). :meth:`close` cancels calls in flight, closes the pool in its loop and joins the thread, each step
+    bounded by ``close_timeout``.
+    """
+
+    def __init__(self, options: ClientOptions, backend: Literal["asyncio", "trio"], close_timeout: float) -> None:
+        self._options, self._backend, self._close_timeout = options, backend, close_timeout
+        # Held while submitting, so close() never stops the loop under a submission it would strand.
+        self._lock = threading.Lock()
+        self._running: _Running | None = None
+        self.closed = False
+        _all.add(self)
+
+    def _start(self) -> _Running:
+        ready: concurrent.futures.Future[_Running] = concurrent.futures.Future()
+        options, close_timeout = self._options, self._close_timeout
+
+        async def main() -> None:
+            client = AsyncPandaPon._from_options(options)
+            try:
+                async with BlockingPortal() as portal:
+                    cancelled = anyio.get_cancelled_exc_class()
+                    ready.set_result(_Running(os.getpid(), threading.current_thread(), portal, client, cancelled))
+                    await portal.sleep_until_stopped()
+            finally:  # every call has finished or been cancelled: close the pool in its own loop
+                with anyio.move_on_after(close_timeout, shield=True):
+                    await client.aclose()
+
+        def run() -> None:
+            try:
+                anyio.run(main, backend=self._backend)
+            except BaseException as exc:  # pragma: no cover - surfaced to the caller below
+                if not ready.done():
+                    ready.set_exception(exc)
+
+        threading.Thread(target=run, name=f"pandapon-portal-{id(self):x}", daemon=True).start()
+        return ready.result()
+
+    def run(self, fn: Callable[[AsyncPandaPon], Awaitable[T]]) -> T:
+        """Run ``fn(async_client)`` in the portal's loop and return its result (raising its exception)."""
+        running = self._running
+        if running is not None and threading.current_thread() is running.thread:
+            raise WrongThreadError(
+                "a PandaPon (sync) method was called from inside its own event loop thread, which would deadlock; "
+                "await the AsyncPandaPon method instead"
+            )
+        with self._lock:
+            if self.closed:
+                raise _closed()
+            running = self._running
+            if running is None or running.pid != os.getpid():
+                running = self._running = self._start()
+            future = running.portal.start_task_soon(fn, running.client)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:  # the portal cancelled it: the client is closing
+            raise _closed(in_flight=True) from None
+        except BaseException as exc:
+            if not future.done():  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
+                future.cancel()
+            elif _only_cancellation(exc, running.cancelled):  # trio: a cancelled nursery inside the call
+                raise _closed(in_flight=True) from None
+            raise
+
+    def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
+        """Iterate an async iterator from the portal's loop, one item (one page fetch at most) per step."""
+        iterator = self.run(lambda c: _identity(make(c)))
+        try:
+            while True:
+                try:
+                    item = self.run(lambda _c: anext(iterator))
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None and not self.closed:
+                try:
+                    self.run(lambda _c: aclose())
+                except ClientClosedError:
+                    pass
+
+    def close(self) -> None:
+        """Cancel calls in flight, close the pool and stop the thread (bounded by ``close_timeout``)."""
+        with self._lock:
+            self.closed = True
+            running, self._running = self._running, None
+        if running is None or running.pid != os.getpid():
+            return
+        try:
+            running.portal.start_task_soon(running.portal.stop, True).result(timeout=self._close_timeout)
+        except (RuntimeError, concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            pass
+        running.thread.join(timeout=self._close_timeout)
+        if running.thread.is_alive():  # pragma: no cover - a handler that ignores cancellation
+            log.warning(
+                "the PandaPon portal thread did not stop within %.1fs; leaving it (daemon)", self._close_timeout
+            )
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        self._running = None
+
+
+def _only_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bool:
+    """Whether ``exc`` is the loop's cancellation, or an exception group of nothing else."""
+    if isinstance(exc, cancelled):
+        return True
+    inner: object = getattr(exc, "exceptions", None)
+    members: tuple[object, ...] = cast("tuple[object, ...]", inner) if isinstance(inner, tuple) else ()
+    return bool(members) and all(isinstance(e, BaseException) and _only_cancellation(e, cancelled) for e in members)
+
+
+async def _identity(value: T) -> T:
+    return value
+
+
+def _after_fork_in_child() -> None:
+    for portal in list(_all):
+        portal.after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
