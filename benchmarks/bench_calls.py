@@ -205,28 +205,17 @@ def wake_round_trip_us(n: int = 20_000) -> float:
 
 
 def sync_breakdown(n: int = 3000) -> dict[str, float]:
-    """Where one in-process ``pandapon sync`` call's time goes (median µs): the hand-off into the portal's loop, the
-    call there, the hand-off back; and the same call run back to back inside the loop, with no hand-offs.
-
-    Diagnostic only: it timestamps the runner's two internal hand-off points (``_LoopSide.start``, ``_Call.finish``)
-    by wrapping them for the duration of the measurement.
+    """Where one in-process ``pandapon sync`` call's time goes (median µs): the whole call through the portal, the
+    same call run back to back inside the loop (no hand-offs), and the portal's round trip for a call that does
+    nothing (its hand-off into the loop and back). Diagnostic only; it uses only the client's public route.
     """
-    from pandapon import _sync
-
-    stamps: dict[str, float] = {}
     clock = time.perf_counter
-    start, finish = _sync._LoopSide.start, _sync._Call.finish
-
-    def timed_start(self: Any, call: Any, fn: Any) -> None:
-        stamps["started"] = clock()
-        start(self, call, fn)
-
-    def timed_finish(self: Any, value: Any = None, error: BaseException | None = None) -> None:
-        stamps["finished"] = clock()
-        finish(self, value, error)
 
     async def one(client: pandapon.AsyncPandaPon) -> bool:
         return await client.taobao.orders.update_warehouse(ORDER, NAME, ADDRESS)
+
+    async def nothing(client: pandapon.AsyncPandaPon) -> None:
+        return None
 
     async def back_to_back(client: pandapon.AsyncPandaPon) -> float:
         t0 = clock()
@@ -234,25 +223,21 @@ def sync_breakdown(n: int = 3000) -> dict[str, float]:
             await client.taobao.orders.update_warehouse(ORDER, NAME, ADDRESS)
         return (clock() - t0) / n * 1e6
 
-    sdk = pandapon.PandaPon(KEY, SECRET, USER, transport=httpx.MockTransport(mock_handler))
-    _sync._LoopSide.start, _sync._Call.finish = timed_start, timed_finish  # type: ignore[method-assign]
-    try:
-        for _ in range(300):
-            sdk._run(one)
-        into, work, back = [], [], []
+    def timed(fn: Callable[[pandapon.AsyncPandaPon], Any]) -> float:
+        samples = []
         for _ in range(n):
             t0 = clock()
-            sdk._run(one)
-            t1 = clock()
-            into.append(stamps["started"] - t0)
-            work.append(stamps["finished"] - stamps["started"])
-            back.append(t1 - stamps["finished"])
-    finally:
-        _sync._LoopSide.start, _sync._Call.finish = start, finish  # type: ignore[method-assign]
-    in_loop = statistics.median(sdk._run(back_to_back) for _ in range(3))
+            sdk._run(fn)
+            samples.append(clock() - t0)
+        return statistics.median(samples) * 1e6
+
+    sdk = pandapon.PandaPon(KEY, SECRET, USER, transport=httpx.MockTransport(mock_handler))
+    for _ in range(300):
+        sdk._run(one)
+    parts = {"call": timed(one), "round_trip": timed(nothing)}
+    parts["in_loop"] = statistics.median(sdk._run(back_to_back) for _ in range(3))
     sdk.close()
-    med = {k: statistics.median(v) * 1e6 for k, v in (("into", into), ("work", work), ("back", back))}
-    return {**med, "in_loop": in_loop}
+    return parts
 
 
 def _pinned_child(n: int, rounds: int) -> None:
@@ -346,9 +331,8 @@ def run(quick: bool) -> Section:
             [
                 [label, f"{breakdown[key]:.1f} µs", f"{pin_parts[key]:.1f} µs"]
                 for key, label in (
-                    ("into", "hand-off into the portal's loop (submit → the loop starts the call)"),
-                    ("work", "the call in the loop (start → result set)"),
-                    ("back", "hand-off back (result set → the caller resumes)"),
+                    ("call", "one call through the portal (anyio BlockingPortal.start_task_soon → result)"),
+                    ("round_trip", "the portal's round trip alone (a coroutine that does nothing)"),
                     ("in_loop", "the same call back to back inside the loop, no hand-offs"),
                 )
             ],
@@ -384,19 +368,17 @@ def run(quick: bool) -> Section:
         "Over loopback the socket/HTTP stack (httpcore, h11, anyio) dominates and the gap narrows; a cProfile "
         "of pandapon async over loopback attributes only a few % of the time to pandapon's own code.",
         "What the sync facade costs: each call runs on the client's portal thread (one event loop per client, "
-        "logic written once), so it is one hand-off into that loop (loop.call_soon_threadsafe / "
-        "TrioToken.run_sync_soon) and one back (a lock the caller waits on). anyio's BlockingPortal.call costs a "
-        "third (start_task_soon waits for the loop to confirm the spawn); pandapon's runner skips it, which took "
-        "the sync rows from about 2.1× / 1.25× to the figures above. A hand-off is a thread wake-up, and on this "
-        "VM a wake-up across cores costs tens of µs (the lock round trip in the second table: two wake-ups), "
-        "against single µs when both threads share a core. The second table runs the same in-process sync "
-        "contestants in a child process pinned to one CPU: the facade's overhead there is the portal's bookkeeping "
-        "alone. pandapon does not pin threads itself: an SDK has no business setting its users' CPU affinity.",
-        "The third table timestamps one sync call at the runner's two hand-off points. Free on two cores, each "
-        "hand-off is a cross-core wake-up of a thread whose vCPU had gone idle, and the call itself runs slower "
-        "right after such a wake-up than back to back in a busy loop (caches and the idle vCPU); pinned, the "
-        "hand-offs cost a few µs. The two hand-offs are the design's (one portal thread per client); Python code "
-        "cannot keep the other vCPU awake without holding the GIL the caller needs.",
+        "logic written once) through anyio's BlockingPortal.start_task_soon: one hand-off into the loop to spawn "
+        "the call, one wait for the loop to confirm the spawn, one hand-off back with the result. A hand-off is a "
+        "thread wake-up, and on this VM a wake-up across cores costs tens of µs (the lock round trip in the second "
+        "table: two wake-ups), against single µs when both threads share a core. The second table runs the same "
+        "in-process sync contestants in a child process pinned to one CPU: the facade's overhead there is the "
+        "portal's bookkeeping alone. pandapon does not pin threads itself: an SDK has no business setting its "
+        "users' CPU affinity.",
+        "The third table splits one in-process sync call: the whole call through the portal, the portal's round "
+        "trip for a coroutine that does nothing (its hand-offs alone), and the same call back to back inside the "
+        "loop. Until 0.1.0 pandapon ran its own runner beside the portal that skipped the spawn confirmation; "
+        "one route (anyio's) now carries every call, at the cost of that third wake-up (see CHANGELOG).",
     ]
     return Section(
         "1. update_warehouse per call, sequential (µs/call; ratio vs raw httpx)",
