@@ -1,7 +1,8 @@
 """A minimal keep-alive HTTP/1.1 server answering every request with one fixed PandaPon envelope.
 
-Run as a separate process (``python -m benchmarks._server PORT``) so that the client under test has the
-event loop and the core to itself. It reads the request head and body and always answers the same bytes.
+Run as a separate process (``python -m benchmarks._server PORT [DELAY_MS]``) so that the client under test has the
+event loop and the core to itself. It reads the request head and body and always answers the same bytes, after
+``DELAY_MS`` milliseconds when given (a platform that takes that long to answer; connections wait independently).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ RESPONSE = (
 )
 
 
+DELAY = 0.0
+
+
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while True:
@@ -31,6 +35,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     length = int(line[15:].strip())
             if length:
                 await reader.readexactly(length)
+            if DELAY:
+                await asyncio.sleep(DELAY)
             writer.write(RESPONSE)
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -46,4 +52,6 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        DELAY = float(sys.argv[2]) / 1000
     asyncio.run(main(int(sys.argv[1])))

@@ -59,11 +59,12 @@ def mock_handler(request: httpx.Request) -> httpx.Response:
 
 
 @contextmanager
-def loopback_server() -> Iterator[str]:
+def loopback_server(delay_ms: float = 0) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks._server", str(port)], stdout=subprocess.PIPE)
+    command = [sys.executable, "-m", "benchmarks._server", str(port), *([str(delay_ms)] if delay_ms else [])]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         proc.stdout.readline()

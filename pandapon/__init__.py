@@ -39,6 +39,7 @@ if _typing.TYPE_CHECKING:
     from ._options import ClientOptions
     from ._sync import PandaPon
     from ._transport import Transport
+    from ._transport._aiohttp import AiohttpTransport
     from ._types import JSON
 
 # Imported on first use, so that `import pandapon` does not pay for cattrs, the portal machinery, the endpoint
@@ -53,6 +54,7 @@ _LAZY = {
     "Endpoint": "_endpoint",
     "ClientOptions": "_options",
     "Transport": "_transport",
+    "AiohttpTransport": "_transport._aiohttp",
     "Pagination": "_endpoint",
 }
 
@@ -75,6 +77,7 @@ __all__ = [
     "APIError",
     "APIResponseError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AsyncPandaPon",
     "AuthenticationError",
     "CONVERTER",

@@ -257,7 +257,14 @@ class AsyncPandaPon:
         """Close the connection pool the SDK created (a caller's ``http_client`` stays open)."""
         await self._pipeline.aclose()
 
+    async def _open(self, *, in_thread: bool) -> None:
+        """Load the engine and the converter and make the transport (see ``Pipeline.open``)."""
+        await self._pipeline.open(in_thread=in_thread)
+
     async def __aenter__(self) -> AsyncPandaPon:
+        # The HTTP engine and the converter load in a worker thread here (else on the first call), not on the
+        # event loop: aiohttp's import alone would stall every other task for tens of milliseconds.
+        await self._pipeline.open()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

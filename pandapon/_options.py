@@ -17,6 +17,7 @@ import httpx
 from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
 from ._signing import mask_key
+from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_AUTH_CODES",
     "DEFAULT_BASE_URL",
+    "DEFAULT_KEEPALIVE_EXPIRY",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RATE_LIMIT_CODES",
     "DEFAULT_SUCCESS_CODES",
@@ -70,6 +73,10 @@ class OptionArgs(TypedDict, total=False):
     rate_limiter: RateLimiter | None
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | Transport | None
+    max_connections: int
+    max_keepalive: int | None
+    keepalive_expiry: float
+    default_headers: Mapping[str, str] | None
     timestamp_unit: Literal["s", "ms"]
     success_codes: Iterable[int] | None
     auth_codes: Iterable[int] | None
@@ -132,6 +139,19 @@ def _costs(value: Mapping[str, float] | None) -> Mapping[str, float]:
         if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not cost >= 0:
             raise ConfigurationError(f"endpoint_costs[{op!r}] must be a non-negative number, got {cost!r}")
     return costs
+
+
+def _headers(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"default_headers must be a mapping of str to str, got {type(value).__name__}")
+    headers: dict[str, str] = {}
+    for name, text in value.items():
+        if not isinstance(name, str) or not isinstance(text, str) or not name:
+            raise ConfigurationError(f"default_headers must map str to str, got {name!r}: {text!r}")
+        headers[name.lower()] = text
+    return headers
 
 
 def _policy(value: RetryPolicy | None) -> RetryPolicy:
@@ -197,6 +217,36 @@ def _check_transport(
         )
 
 
+def _check_max_connections(instance: ClientOptions, attribute: object, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_connections must be a positive int, got {value!r}")
+
+
+def _check_max_keepalive(instance: ClientOptions, attribute: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ConfigurationError(f"max_keepalive must be a non-negative int or None, got {value!r}")
+
+
+def _check_keepalive_expiry(instance: ClientOptions, attribute: object, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ConfigurationError(f"keepalive_expiry must be non-negative seconds, got {value!r}")
+
+
+#: The options that shape the default engines' connection pool (not a ``transport=`` or ``http_client=``).
+POOL_OPTIONS = ("max_connections", "max_keepalive", "keepalive_expiry")
+
+
+def _check_pool_with_transport(given: Mapping[str, object]) -> None:
+    """Pool options configure the default engines: with ``transport=`` or ``http_client=`` they would do nothing."""
+    own = [n for n in ("transport", "http_client") if given.get(n) is not None]
+    pool = [n for n in POOL_OPTIONS if n in given]
+    if own and pool:
+        raise ConfigurationError(
+            f"{', '.join(pool)} configure the default connection pool and would be ignored with {own[0]}=; "
+            f"set the limits on the {own[0]} you pass"
+        )
+
+
 # ---------------------------------------------------------------------------------------------- the options
 
 
@@ -215,6 +265,11 @@ class ClientOptions:
         rate_limiter: anything with ``async acquire(cost)``; unlimited by default.
         http_client: an ``httpx.AsyncClient`` to send through (the caller closes it).
         transport: an ``httpx.AsyncBaseTransport`` or a :class:`pandapon.Transport` (closed with the client).
+        max_connections: connections open at once in the default engines' pool (default 100).
+        max_keepalive: idle connections kept (default ``None``: up to ``max_connections``; ``0``: no keep-alive).
+        keepalive_expiry: seconds an idle connection is kept (default 5).
+        default_headers: headers sent with every request (lower-cased names), e.g. a ``user-agent`` replacing
+            the SDK's ``pandapon/<version> (python <x.y>; <engine>/<version>)``.
         timestamp_unit: ``"s"`` or ``"ms"`` for the signed timestamp.
         success_codes, auth_codes, rate_limit_codes, transient_codes: business ``code`` sets.
         path_overrides: operation id → path, fixing an endpoint's path without a release.
@@ -234,6 +289,10 @@ class ClientOptions:
     rate_limiter: RateLimiter | None = attrs.field(default=None, validator=_check_limiter)
     http_client: httpx.AsyncClient | None = attrs.field(default=None, validator=_check_http_client)
     transport: httpx.AsyncBaseTransport | Transport | None = attrs.field(default=None, validator=_check_transport)
+    max_connections: int = attrs.field(default=DEFAULT_MAX_CONNECTIONS, validator=_check_max_connections)
+    max_keepalive: int | None = attrs.field(default=None, validator=_check_max_keepalive)
+    keepalive_expiry: float = attrs.field(default=DEFAULT_KEEPALIVE_EXPIRY, validator=_check_keepalive_expiry)
+    default_headers: Mapping[str, str] = attrs.field(default=None, converter=_headers)
     timestamp_unit: Literal["s", "ms"] = attrs.field(default="s", validator=_check_unit)
     success_codes: frozenset[int] = attrs.field(default=None, converter=_success_codes)
     auth_codes: frozenset[int] = attrs.field(default=None, converter=_auth_codes)
@@ -269,6 +328,7 @@ class ClientOptions:
         unknown = sorted(set(options) - _FIELDS)
         if unknown:
             raise ConfigurationError(f"unknown option(s) {', '.join(unknown)}; the options are {', '.join(_NAMES)}")
+        _check_pool_with_transport(options)
         for name in ("access_key", "access_secret", "user_id"):
             value = given[name]
             if value is None or value == "":
@@ -287,6 +347,7 @@ class ClientOptions:
         unknown = sorted(set(changes) - _FIELDS)
         if unknown:
             raise ConfigurationError(f"unknown option(s) {', '.join(unknown)}; the options are {', '.join(_NAMES)}")
+        _check_pool_with_transport({"transport": self.transport, "http_client": self.http_client, **changes})
         if "base_url" in changes and changes["base_url"] is None:
             changes["base_url"] = DEFAULT_BASE_URL
         if "http_client" in changes and changes["http_client"] is not None and "transport" not in changes:

@@ -14,7 +14,7 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Literal, TypeVar, cast
+from typing import Generic, Literal, TypeVar, cast
 
 import anyio
 import attrs
@@ -48,6 +48,39 @@ class _Running:
     cancelled: type[BaseException]  # the loop's cancellation exception (asyncio.CancelledError, trio.Cancelled)
 
 
+class _Call(Generic[T]):
+    """One sync call as the loop runs it, with a handle the caller's thread can cancel it by at any moment."""
+
+    __slots__ = ("abandoned", "done", "fn", "scope")
+
+    def __init__(self, fn: Callable[[AsyncPandaPon], Awaitable[T]]) -> None:
+        self.fn = fn
+        self.scope: anyio.CancelScope | None = None
+        self.abandoned = False
+        self.done = False
+
+    async def __call__(self, client: AsyncPandaPon) -> T:
+        try:
+            with anyio.CancelScope() as scope:
+                self.scope = scope  # set before reading `abandoned`; abandon() writes in the other order
+                if self.abandoned:
+                    scope.cancel()
+                return await self.fn(client)
+            raise concurrent.futures.CancelledError  # abandoned by its caller, who no longer waits for it
+        finally:
+            self.done = True
+
+    def abandon(self, portal: BlockingPortal) -> None:
+        """The caller stopped waiting: cancel the call in the loop, whether it has started or not."""
+        self.abandoned = True
+        scope = self.scope
+        if scope is not None and not self.done:
+            try:
+                portal.start_task_soon(scope.cancel)
+            except RuntimeError:  # the portal has stopped: nothing runs any more
+                pass
+
+
 class Portal:
     """One portal thread and the ``AsyncPandaPon`` living in its loop, started on first use.
 
@@ -71,6 +104,7 @@ class Portal:
         async def main() -> None:
             client = AsyncPandaPon._from_options(options)
             try:
+                await client._open(in_thread=False)  # this loop serves only this client: load here, before ready
                 async with BlockingPortal() as portal:
                     cancelled = anyio.get_cancelled_exc_class()
                     ready.set_result(_Running(os.getpid(), threading.current_thread(), portal, client, cancelled))
@@ -97,22 +131,27 @@ class Portal:
                 "a PandaPon (sync) method was called from inside its own event loop thread, which would deadlock; "
                 "await the AsyncPandaPon method instead"
             )
-        with self._lock:
-            if self.closed:
-                raise _closed()
-            running = self._running
-            if running is None or running.pid != os.getpid():
-                running = self._running = self._start()
-            future = running.portal.start_task_soon(fn, running.client)
+        call = _Call(fn)
+        # One try from the submission on: a KeyboardInterrupt can land while the call is being queued (inside the
+        # loop's wake-up), when the loop may already run it and no future has come back yet; the call must then
+        # still be cancelled in the loop, not left running.
         try:
+            with self._lock:
+                if self.closed:
+                    raise _closed()
+                running = self._running
+                if running is None or running.pid != os.getpid():
+                    running = self._running = self._start()
+                future = running.portal.start_task_soon(call, running.client)
             return future.result()
         except concurrent.futures.CancelledError:  # the portal cancelled it: the client is closing
             raise _closed(in_flight=True) from None
         except BaseException as exc:
-            if not future.done():  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
-                future.cancel()
-            elif _only_cancellation(exc, running.cancelled):  # trio: a cancelled nursery inside the call
-                raise _closed(in_flight=True) from None
+            if not call.done:  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
+                if running is not None:
+                    call.abandon(running.portal)
+            elif running is not None and _only_cancellation(exc, running.cancelled):
+                raise _closed(in_flight=True) from None  # trio: a cancelled nursery inside the call
             raise
 
     def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:

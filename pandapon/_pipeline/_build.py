@@ -45,12 +45,21 @@ class Builder:
         base_url: the platform's base URL.
         path_overrides: operation id → path.
         timeouts: httpx's timeout mapping for one attempt.
+        default_headers: lower-cased headers for every request (they win over the SDK's own).
     """
 
-    def __init__(self, base_url: str, path_overrides: Mapping[str, str], timeouts: Mapping[str, float | None]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        path_overrides: Mapping[str, str],
+        timeouts: Mapping[str, float | None],
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._overrides = path_overrides
         self.timeouts = timeouts
+        self._json_headers = {**_JSON_HEADERS, **(default_headers or {})}
+        self._get_headers = {**_GET_HEADERS, **(default_headers or {})}
         self._urls: dict[str, httpx.URL] = {}
 
     def _url(self, path: str) -> httpx.URL:
@@ -94,5 +103,5 @@ class Builder:
             query = {**query, **{k: _query_value(v) for k, v in params.items() if v is not None}}
         if query:
             url = url.copy_merge_params(query)
-        headers = dict(_JSON_HEADERS if content is not None else _GET_HEADERS)
+        headers = dict(self._json_headers if content is not None else self._get_headers)
         return Prepared(method, url, headers, content, self.timeouts)

@@ -54,13 +54,13 @@ class EnvelopeReader:
         self._auth = options.auth_codes
         self._rate = options.rate_limit_codes
         self._converter = converter
-        self._parse_float = Decimal
+        self._decode = json.JSONDecoder(parse_float=Decimal).decode  # one decoder, not one per json.loads call
 
     def read(self, endpoint: Endpoint[Any], request: Prepared, answer: Answer) -> Any:
         """The endpoint's result from ``answer``, or raise the typed error it amounts to."""
         body = answer.body
         try:
-            payload: object = json.loads(body, parse_float=self._parse_float) if body else None
+            payload: object = self._decode(body.decode(json.detect_encoding(body), "surrogatepass")) if body else None
             problem = None
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, absurd nesting
             payload, problem = None, exc

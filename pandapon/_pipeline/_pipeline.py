@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -53,13 +54,18 @@ RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars
 )
 
 _SIGNING = ("access_key", "access_secret", "user_id", "timestamp_unit", "signer", "query_signer")
-_SENDING = ("transport", "http_client")
+_SENDING = ("transport", "http_client", "max_connections", "max_keepalive", "keepalive_expiry")
+
+
+_CONVERTER: list[cattrs.Converter] = []
 
 
 def _converter() -> cattrs.Converter:
-    from .._converter import CONVERTER  # cattrs loads on the first structured result, not at `import pandapon`
+    if not _CONVERTER:  # cattrs loads on the first structured result, not at `import pandapon`
+        from .._converter import CONVERTER
 
-    return CONVERTER
+        _CONVERTER.append(CONVERTER)
+    return _CONVERTER[0]
 
 
 class _Signing:
@@ -79,6 +85,20 @@ class _Signing:
         self.key_hint = mask_key(o.access_key)
 
 
+def _import(modules: tuple[str, ...]) -> None:
+    """Import ``modules``; a name ending in ``.*`` stands for every module of that package."""
+    import importlib
+    import pkgutil
+
+    for name in modules:
+        if name.endswith(".*"):
+            package = importlib.import_module(name[:-2])
+            for found in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+                importlib.import_module(found.name)
+        else:
+            importlib.import_module(name)
+
+
 class _Connection:
     """The transport, made on first use (no I/O before), and whether it was closed."""
 
@@ -86,8 +106,38 @@ class _Connection:
         self._options = options
         self._transport: Transport | None = None
         self.closed = False
+        #: The SDK's User-Agent for this connection's engine (set with the transport, on first use).
+        self.user_agent = ""
 
-    def transport(self) -> Transport:
+    @property
+    def cold(self) -> bool:
+        """No transport yet: the next call opens one (see :meth:`open`)."""
+        return self._transport is None and not self.closed
+
+    async def open(self, modules: tuple[str, ...] = (), *, in_thread: bool = True) -> None:
+        """Make the transport, importing its engine, the converter and ``modules`` first, in a worker thread
+        unless ``in_thread`` is false (the sync facade's loop, which no one else shares).
+
+        Those imports take tens of milliseconds (aiohttp alone about as long as httpx); done on a shared event
+        loop they would block every other task for that long on the first call.
+        """
+        if self._transport is None and not self.closed:
+            from .. import _transport
+
+            o = self._options
+            wanted = ["pandapon._converter", *modules]
+            engine = None
+            if o.transport is None and o.http_client is None:
+                engine = _transport.default_engine()
+                wanted.append(_transport.ENGINE_MODULES[engine])
+            missing = tuple(m for m in wanted if m not in sys.modules)
+            if missing and in_thread:
+                await anyio.to_thread.run_sync(_import, missing)
+            elif missing:
+                _import(missing)
+            self.transport(engine)
+
+    def transport(self, engine: str | None = None) -> Transport:
         if self._transport is None:
             if self.closed:
                 raise ClientClosedError("the client is closed; create a new one")
@@ -98,10 +148,13 @@ class _Connection:
                 from .._transport._httpx import HttpxClientTransport
 
                 self._transport = HttpxClientTransport(o.http_client)
+            elif o.transport is not None:
+                self._transport = _transport.adapt(o.transport)
             else:
-                self._transport = (
-                    _transport.adapt(o.transport) if o.transport is not None else _transport.default_transport()
+                self._transport = _transport.default_transport(
+                    o.max_connections, o.max_keepalive, o.keepalive_expiry, engine=engine
                 )
+            self.user_agent = _transport.user_agent(self._transport)
         return self._transport
 
     async def aclose(self) -> None:
@@ -132,7 +185,9 @@ class Pipeline:
         self._signing = signing or _Signing(options)
         self._limiter: RateLimiter = limiter or options.rate_limiter or Unlimited()
         self._connection = connection or _Connection(options)
-        self._builder = Builder(options.base_url, options.path_overrides, options.timeout.as_dict())
+        self._builder = Builder(
+            options.base_url, options.path_overrides, options.timeout.as_dict(), options.default_headers
+        )
         self._reader = EnvelopeReader(options, _converter)
 
     def with_options(self, options: ClientOptions) -> Pipeline:
@@ -159,6 +214,11 @@ class Pipeline:
         """Seconds the signers add to the local clock (from the server's ``Date`` header)."""
         return self._signing.clock.offset
 
+    async def open(self, modules: tuple[str, ...] = (), *, in_thread: bool = True) -> None:
+        """Load the engine, the converter and ``modules`` (off the event loop unless ``in_thread`` is false) and
+        make the transport; no I/O."""
+        await self._connection.open(modules, in_thread=in_thread)
+
     async def aclose(self) -> None:
         """Close the transport this pipeline (and the twins sharing it) sends through."""
         await self._connection.aclose()
@@ -177,6 +237,8 @@ class Pipeline:
         """
         if self._connection.closed:
             raise ClientClosedError("the client is closed; create a new one")
+        if self._connection.cold:
+            await self._connection.open()
         wire: Mapping[str, object] | None
         if request is None or isinstance(request, Mapping):
             wire = request
@@ -219,10 +281,12 @@ class Pipeline:
             try:
                 with deadline.scope():
                     await self._limiter.acquire(cost)
+                    transport = connection.transport()
+                    prepared.headers.setdefault("user-agent", connection.user_agent)
                     await sign(prepared)
                     prepared.timeouts = deadline.cut(prepared.timeouts)
                     sending = True
-                    answer = await connection.transport().send(prepared)
+                    answer = await transport.send(prepared)
             except TimeoutError:  # the deadline's scope: the retry judgment below sees no time left
                 where = "while sending" if sending else "while waiting for the rate limiter"
                 failure = APITimeoutError(

@@ -11,18 +11,24 @@ import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .._exceptions import ConfigurationError
+from ._limits import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
     import httpx
 
     from .._wire import Answer, Prepared
 
-__all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_MAX_KEEPALIVE", "Transport", "adapt", "default_transport"]
-
-#: The most connections the default transports open at once.
-DEFAULT_MAX_CONNECTIONS = 100
-#: Idle connections httpcore keeps alive (aiohttp keeps every idle one, up to ``DEFAULT_MAX_CONNECTIONS``).
-DEFAULT_MAX_KEEPALIVE = 32
+__all__ = [
+    "DEFAULT_KEEPALIVE_EXPIRY",
+    "DEFAULT_MAX_CONNECTIONS",
+    "ENGINE_MODULES",
+    "Transport",
+    "adapt",
+    "default_engine",
+    "default_transport",
+    "engine_of",
+    "user_agent",
+]
 
 
 @runtime_checkable
@@ -68,26 +74,63 @@ def _running_on_asyncio() -> bool:
         return False
 
 
-def default_transport() -> Transport:
-    """aiohttp on asyncio when installed (faster under concurrency), else httpcore; ``PANDAPON_TRANSPORT`` overrides."""
+def default_engine() -> str:
+    """``"aiohttp"`` on asyncio, ``"httpcore"`` on trio; ``PANDAPON_TRANSPORT`` (``auto``, ``aiohttp``, ``httpcore``)
+    chooses. Call it from the event loop that will send."""
     choice = os.environ.get("PANDAPON_TRANSPORT", "auto").strip().lower()
     if choice not in ("auto", "aiohttp", "httpcore"):
         raise ConfigurationError(f"PANDAPON_TRANSPORT must be auto, aiohttp or httpcore, got {choice!r}")
-    if choice != "httpcore":
-        on_asyncio = _running_on_asyncio()
-        if choice == "aiohttp" and not on_asyncio:
-            raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs asyncio; trio uses httpcore")
-        if on_asyncio:
-            try:
-                from ._aiohttp import AiohttpTransport
+    if choice == "httpcore":
+        return "httpcore"
+    if _running_on_asyncio():
+        return "aiohttp"
+    if choice == "aiohttp":
+        raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs asyncio; trio uses httpcore")
+    return "httpcore"
 
-                return AiohttpTransport(limit=DEFAULT_MAX_CONNECTIONS)
-            except ImportError:
-                if choice == "aiohttp":
-                    raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs: pip install 'pandapon[fast]'") from None
-    import httpx
 
+#: The module each engine's adapter lives in (its import is what a first call would otherwise pay on the loop).
+ENGINE_MODULES = {"aiohttp": "pandapon._transport._aiohttp", "httpcore": "pandapon._transport._httpx"}
+
+
+def default_transport(
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_keepalive: int | None = None,
+    keepalive_expiry: float = DEFAULT_KEEPALIVE_EXPIRY,
+    *,
+    engine: str | None = None,
+) -> Transport:
+    """The default engine's pooled transport (:func:`default_engine` unless ``engine`` is given).
+
+    Args:
+        max_connections: the most connections open at once.
+        max_keepalive: the most idle connections kept (``None``: as many as ``max_connections``; ``0``: none).
+        keepalive_expiry: seconds an idle connection is kept.
+    """
+    if (engine or default_engine()) == "aiohttp":
+        from ._aiohttp import AiohttpTransport
+
+        return AiohttpTransport(
+            max_connections=max_connections, max_keepalive=max_keepalive, keepalive_expiry=keepalive_expiry
+        )
     from ._httpx import HttpxTransport
 
-    limits = httpx.Limits(max_connections=DEFAULT_MAX_CONNECTIONS, max_keepalive_connections=DEFAULT_MAX_KEEPALIVE)
-    return HttpxTransport(httpx.AsyncHTTPTransport(limits=limits))
+    return HttpxTransport.pooled(
+        max_connections=max_connections, max_keepalive=max_keepalive, keepalive_expiry=keepalive_expiry
+    )
+
+
+def engine_of(transport: object) -> str:
+    """``name/version`` of the HTTP library behind ``transport`` (its ``engine`` attribute, else its class name)."""
+    engine = getattr(transport, "engine", None)
+    return engine if isinstance(engine, str) and engine else type(transport).__name__
+
+
+def user_agent(transport: object) -> str:
+    """The SDK's ``User-Agent``: ``pandapon/<version> (python <x.y>; <engine>/<version>)``."""
+    import sys
+
+    from .._version import __version__
+
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f"pandapon/{__version__} (python {python}; {engine_of(transport)})"

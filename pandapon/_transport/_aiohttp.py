@@ -1,10 +1,9 @@
-"""The aiohttp transport: the fast path on asyncio (``pip install 'pandapon[fast]'``).
+"""The aiohttp transport: the default engine on asyncio (``pandapon.AiohttpTransport``).
 
-httpcore's connection pool gets slower as requests queue up (its pool bookkeeping scans every waiting request);
-aiohttp's connector does not. The SDK uses this transport by default when it runs on asyncio and aiohttp is
-installed, and httpcore everywhere else, trio included. ``PANDAPON_TRANSPORT=httpcore`` forces httpcore. aiohttp's
-failures map onto the same typed errors as httpx's, so the retry decisions (was the request sent or not?) do not
-change.
+httpcore's connection pool gets slower as requests queue up (its pool bookkeeping scans every waiting request,
+encode/httpcore#1035); aiohttp's connector does not. The SDK uses this transport by default when it runs on asyncio,
+and httpcore on trio. ``PANDAPON_TRANSPORT=httpcore`` forces httpcore. aiohttp's failures map onto the same typed
+errors as httpx's, so the retry decisions (was the request sent or not?) do not change.
 """
 
 from __future__ import annotations
@@ -13,26 +12,40 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
+
 from .._wire import Answer, Prepared
 from ._errors import connection_error, undecodable
+from ._limits import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS
 
 __all__ = ["AiohttpTransport"]
 
 
 class AiohttpTransport:
-    """Send prepared requests with one pooled ``aiohttp.ClientSession`` (asyncio only).
+    """Send prepared requests with one pooled ``aiohttp.ClientSession`` (asyncio only); closed with the client.
+
+    Pass one as ``transport=`` to tune what the client options do not cover; the client options
+    ``max_connections``, ``max_keepalive`` and ``keepalive_expiry`` build the default one the same way.
 
     Args:
-        limit: the most connections open at once (like ``httpx.Limits.max_connections``).
-        keepalive_timeout: seconds an idle connection is kept.
+        max_connections: the most connections open at once (aiohttp's ``TCPConnector(limit=...)``).
+        max_keepalive: ``0`` turns keep-alive off (a new connection per request); any other value keeps idle
+            connections, up to ``max_connections`` (aiohttp has no separate cap on idle connections).
+        keepalive_expiry: seconds an idle connection is kept.
     """
 
-    def __init__(self, *, limit: int = 100, keepalive_timeout: float = 15.0) -> None:
-        import aiohttp  # fail at construction when the extra is missing
-
+    def __init__(
+        self,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_keepalive: int | None = None,
+        keepalive_expiry: float = DEFAULT_KEEPALIVE_EXPIRY,
+    ) -> None:
         self._aiohttp = aiohttp
-        self._limit = limit
-        self._keepalive = keepalive_timeout
+        self.engine = f"aiohttp/{aiohttp.__version__}"
+        self._limit = max_connections
+        self._keepalive = keepalive_expiry
+        self._force_close = max_keepalive == 0
         self._session: Any = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
 
@@ -40,7 +53,12 @@ class AiohttpTransport:
         session = self._session
         if session is None or session.closed:
             aiohttp = self._aiohttp
-            connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=self._keepalive, ttl_dns_cache=300)
+            if self._force_close:
+                connector = aiohttp.TCPConnector(limit=self._limit, force_close=True, ttl_dns_cache=300)
+            else:
+                connector = aiohttp.TCPConnector(
+                    limit=self._limit, keepalive_timeout=self._keepalive, ttl_dns_cache=300
+                )
             session = self._session = aiohttp.ClientSession(connector=connector)
             # aiohttp silently re-sends an idempotent request once when a kept-alive connection was closed under
             # it. That would repeat a signed nonce (which the platform refuses) and hide a retry from the pipeline,
@@ -98,6 +116,9 @@ class AiohttpTransport:
         except ValueError as exc:  # aiohttp refuses some URLs and headers before sending
             raise connection_error(request, exc, sent=False, timeout=False) from None
         return Answer(response.status, list(response.raw_headers), body)
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(max_connections={self._limit}, keepalive_expiry={self._keepalive})"
 
     async def aclose(self) -> None:
         session, self._session = self._session, None

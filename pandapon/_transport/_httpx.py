@@ -48,8 +48,24 @@ class HttpxTransport:
             ``httpx.ASGITransport(app)``.
     """
 
+    engine = f"httpx/{httpx.__version__}"
+
     def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         self.inner = transport
+
+    @classmethod
+    def pooled(cls, *, max_connections: int, max_keepalive: int | None, keepalive_expiry: float) -> HttpxTransport:
+        """httpcore's pool with these limits (the default engine on trio, or with ``PANDAPON_TRANSPORT=httpcore``).
+
+        ``max_keepalive=None`` keeps as many idle connections as ``max_connections``: httpcore 1.0 compares its
+        keep-alive limit with *all* open connections, so a smaller limit closes every connection that goes idle
+        while more than that many are open (encode/httpcore#1000), and a busy client reconnects for every call.
+        """
+        keep = max_connections if max_keepalive is None else max_keepalive
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=keep, keepalive_expiry=keepalive_expiry
+        )
+        return cls(httpx.AsyncHTTPTransport(limits=limits))
 
     async def send(self, request: Prepared) -> Answer:
         try:
@@ -70,6 +86,8 @@ class HttpxTransport:
 class HttpxClientTransport:
     """Sends through a caller's ``httpx.AsyncClient``: its transport, headers and event hooks apply; its timeout
     does not (the SDK's ``timeout`` and ``deadline`` do). The caller closes the client."""
+
+    engine = f"httpx/{httpx.__version__}"
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client

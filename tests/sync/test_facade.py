@@ -267,6 +267,45 @@ def test_calls_that_never_wait_and_calls_that_fail_before_waiting(backend: str) 
 
 @pytest.mark.loopback
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_an_interrupt_landing_while_the_call_is_queued_still_cancels_it(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C can land inside the portal's submission (trio's wake-up write), after the loop has started the call but
+    before any future came back. Reproduced deterministically: the submission raises KeyboardInterrupt once the call
+    runs. The call must still be cancelled in the loop (it used to keep running for its whole 60 s)."""
+    from anyio.from_thread import BlockingPortal
+
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/x" or started.is_set():
+            return ok(2)
+        started.set()
+        try:
+            await anyio.sleep(60)
+        except anyio.get_cancelled_exc_class():
+            cancelled.set()
+            raise
+        return ok(1)  # pragma: no cover - cancelled first
+
+    with make(slow, backend=backend) as client:
+        assert client.request("GET", "/warm") == 2  # starts the portal before the submission is patched
+        real = BlockingPortal.start_task_soon
+
+        def interrupted(self: BlockingPortal, *args: Any, **kwargs: Any) -> Any:
+            real(self, *args, **kwargs)
+            assert started.wait(5)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(BlockingPortal, "start_task_soon", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            client.request("GET", "/x")
+        monkeypatch.setattr(BlockingPortal, "start_task_soon", real)
+        assert cancelled.wait(5), "the call kept running in the loop after its caller was interrupted"
+        assert client.request("GET", "/x") == 2
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_close_racing_calls_that_are_still_connecting(backend: str) -> None:
     """Defect 4: on trio, close() cancelled connects inside httpcore's nursery and callers got a bare
     ``BaseExceptionGroup`` of ``trio.Cancelled``. Every caller must get ``ClientClosedError``."""
