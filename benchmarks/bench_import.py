@@ -25,6 +25,49 @@ TARGETS = {
 }
 
 
+#: Import, client creation and one signed call over loopback, in a fresh interpreter (``{url}`` filled in).
+FIRST_CALL = {
+    "httpx": (
+        "import asyncio, hashlib, secrets, time, httpx\n"
+        "async def main():\n"
+        "    async with httpx.AsyncClient() as client:\n"
+        "        ts, nonce = str(int(time.time())), secrets.token_hex(16)\n"
+        "        sig = hashlib.md5(('k' + ts + nonce + 's').encode()).hexdigest().upper()\n"
+        "        headers = {'access-key': 'k', 'timestamp': ts, 'nonce-str': nonce, 'user-id': 'u', 'signature': sig}\n"
+        "        body = {'orderId': '1', 'warehouseName': 'w', 'warehouseAddress': 'a'}\n"
+        "        r = await client.post('{url}/open/order/updateWarehouse', json=body, headers=headers)\n"
+        "        r.raise_for_status(); assert r.json()['data'] is True\n"
+        "asyncio.run(main())\n"
+    ),
+    "pandapon": (
+        "import asyncio, pandapon\n"
+        "async def main():\n"
+        "    async with pandapon.AsyncPandaPon('k', 's', 'u', base_url='{url}') as client:\n"
+        "        assert await client.taobao.orders.update_warehouse('1', 'w', 'a') is True\n"
+        "asyncio.run(main())\n"
+    ),
+}
+
+#: The same pandapon child in asyncio debug mode: every callback that held the loop for 50 ms or more is reported.
+SLOW_CALLBACKS = (
+    "import asyncio, logging, re\n"
+    "slow = []\n"
+    "class Catch(logging.Handler):\n"
+    "    def emit(self, record):\n"
+    "        m = re.search(r'took ([0-9.]+) seconds', record.getMessage())\n"
+    "        if m: slow.append(float(m.group(1)))\n"
+    "logging.getLogger('asyncio').addHandler(Catch())\n"
+    "import pandapon\n"
+    "async def main():\n"
+    "    asyncio.get_running_loop().slow_callback_duration = 0.05\n"
+    "    client = pandapon.AsyncPandaPon('k', 's', 'u', base_url='{url}')\n"
+    "    assert await client.taobao.orders.update_warehouse('1', 'w', 'a') is True\n"
+    "    await client.aclose()\n"
+    "asyncio.run(main(), debug=True)\n"
+    "print(max(slow, default=0.0) * 1000, len(slow))\n"
+)
+
+
 #: Bytecode caches of the child interpreters go here (set by ``run``), never into the working tree.
 _PYCACHE: list[str] = []
 
@@ -78,20 +121,37 @@ def added_beyond_httpx() -> list[str]:
     return out.stdout.split()
 
 
+def slow_callbacks(url: str) -> tuple[float, int]:
+    """The longest callback (ms) and how many held the loop ≥ 50 ms: import outside the loop, then client
+    creation and first call (not entered: the lazy path) inside it, in asyncio debug mode."""
+    code = SLOW_CALLBACKS.replace("{url}", url)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True)
+    longest, count = out.stdout.split()
+    return float(longest), int(count)
+
+
 def run(quick: bool) -> Section:
-    with tempfile.TemporaryDirectory(prefix="pandapon-bench-pycache-") as pycache:
+    from .bench_core import loopback_server
+
+    with tempfile.TemporaryDirectory(prefix="pandapon-bench-pycache-") as pycache, loopback_server() as url:
         _PYCACHE.append(pycache)
         try:
-            return _run(quick)
+            return _run(quick, url)
         finally:
             _PYCACHE.remove(pycache)
 
 
-def _run(quick: bool) -> Section:
+def _run(quick: bool, url: str) -> Section:
     started = time.perf_counter()
     runs = 5 if quick else 15
-    for code in TARGETS.values():  # warm the .pyc caches and the page cache
+    first = {name: code.replace("{url}", url) for name, code in FIRST_CALL.items()}
+    for code in [*TARGETS.values(), *first.values()]:  # warm the .pyc caches and the page cache
         wall(code)
+    first_walls: dict[str, list[float]] = {name: [] for name in first}
+    for i in range(runs):
+        for name in list(first)[i % 2 :] + list(first)[: i % 2]:
+            first_walls[name].append(wall(first[name]))
+    slow = [slow_callbacks(url) for _ in range(3 if quick else 5)]
     walls: dict[str, list[float]] = {name: [] for name in TARGETS}
     itimes: dict[str, list[float]] = {"httpx": [], "pandapon": []}
     lean: dict[str, list[float]] = {"httpx": [], "pandapon": []}
@@ -110,6 +170,7 @@ def _run(quick: bool) -> Section:
     floor = w["nothing (python -c pass)"]
     net = {n: w[n] - floor for n in ("httpx", "pandapon", "dependencies")}
     counts = {n: module_count(n) for n in ("httpx", "pandapon")}
+    fw = {n: statistics.median(v) for n, v in first_walls.items()}
     extra = [m for m in added_beyond_httpx() if not m.startswith("_")]
     rows = [
         [
@@ -143,6 +204,18 @@ def _run(quick: bool) -> Section:
             f"{net['dependencies'] / net['httpx']:.2f}×" if net["httpx"] > 0 else "–",
         ],
         ["modules added to sys.modules", str(counts["httpx"]), str(counts["pandapon"]), ""],
+        [
+            "wall ms of import + client + first call over loopback, net of start-up (see notes)",
+            f"{fw['httpx'] - floor:.1f} ({spread(first_walls['httpx'])})",
+            f"{fw['pandapon'] - floor:.1f} ({spread(first_walls['pandapon'])})",
+            f"**{(fw['pandapon'] - floor) / (fw['httpx'] - floor):.2f}×**" if fw["httpx"] > floor else "–",
+        ],
+        [
+            "longest event-loop stall during client creation + first call (asyncio debug, ≥ 50 ms reported)",
+            "",
+            f"{max(ms for ms, _ in slow):.0f} ms ({sum(n for _, n in slow)} callbacks ≥ 50 ms in {len(slow)} runs)",
+            "",
+        ],
     ]
     md = table(["measure", "import httpx", "import pandapon", "pandapon ÷ httpx"], rows)
     chart = bar_chart(
@@ -180,12 +253,17 @@ def _run(quick: bool) -> Section:
         f"({net['dependencies'] - net['httpx']:.1f} ms net with anyio) is part of every `import pandapon`, because "
         "the client, its settings, endpoints and models are attrs classes; pandapon's own modules account for "
         f"the remaining {net['pandapon'] - net['dependencies']:.1f} ms.",
+        "First call: a fresh interpreter imports the library, creates a client and makes one signed "
+        "update_warehouse call to benchmarks/_server.py over loopback (httpx: by hand, as in the calls section; "
+        "pandapon: `async with AsyncPandaPon(...)`, which loads aiohttp, its engine, and the converter in a worker "
+        "thread). The stall row runs pandapon without `async with` (the first call loads them, also in a worker "
+        "thread) in asyncio debug mode with slow_callback_duration = 50 ms and reports the longest callback.",
         "Run from the repository root (the working-tree package), PYTHON* environment variables cleared "
         "except PYTHONPYCACHEPREFIX, which points at a temporary directory: the warm-up run writes every "
         "module's bytecode there (not into the working tree), so both imports are measured with warm caches.",
     ]
     return Section(
-        "4. Import cost: `import pandapon` vs `import httpx` (ratio)",
+        "4. Import and first-call cost: pandapon vs httpx (ratio)",
         md,
         notes,
         chart,

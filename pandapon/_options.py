@@ -17,7 +17,7 @@ import httpx
 from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
 from ._signing import mask_key
-from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS
+from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPCORE_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_KEEPALIVE_EXPIRY",
     "DEFAULT_MAX_CONNECTIONS",
+    "HTTPCORE_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RATE_LIMIT_CODES",
     "DEFAULT_SUCCESS_CODES",
@@ -73,7 +74,7 @@ class OptionArgs(TypedDict, total=False):
     rate_limiter: RateLimiter | None
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | Transport | None
-    max_connections: int
+    max_connections: int | None
     max_keepalive: int | None
     keepalive_expiry: float
     default_headers: Mapping[str, str] | None
@@ -217,9 +218,9 @@ def _check_transport(
         )
 
 
-def _check_max_connections(instance: ClientOptions, attribute: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"max_connections must be a positive int, got {value!r}")
+def _check_max_connections(instance: ClientOptions, attribute: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigurationError(f"max_connections must be a positive int or None, got {value!r}")
 
 
 def _check_max_keepalive(instance: ClientOptions, attribute: object, value: int | None) -> None:
@@ -265,7 +266,8 @@ class ClientOptions:
         rate_limiter: anything with ``async acquire(cost)``; unlimited by default.
         http_client: an ``httpx.AsyncClient`` to send through (the caller closes it).
         transport: an ``httpx.AsyncBaseTransport`` or a :class:`pandapon.Transport` (closed with the client).
-        max_connections: connections open at once in the default engines' pool (default 100).
+        max_connections: connections open at once in the default engine's pool (default ``None``: 100 on aiohttp,
+            16 on httpcore, whose pool slows down with many connections).
         max_keepalive: idle connections kept (default ``None``: up to ``max_connections``; ``0``: no keep-alive).
         keepalive_expiry: seconds an idle connection is kept (default 5).
         default_headers: headers sent with every request (lower-cased names), e.g. a ``user-agent`` replacing
@@ -289,7 +291,7 @@ class ClientOptions:
     rate_limiter: RateLimiter | None = attrs.field(default=None, validator=_check_limiter)
     http_client: httpx.AsyncClient | None = attrs.field(default=None, validator=_check_http_client)
     transport: httpx.AsyncBaseTransport | Transport | None = attrs.field(default=None, validator=_check_transport)
-    max_connections: int = attrs.field(default=DEFAULT_MAX_CONNECTIONS, validator=_check_max_connections)
+    max_connections: int | None = attrs.field(default=None, validator=_check_max_connections)
     max_keepalive: int | None = attrs.field(default=None, validator=_check_max_keepalive)
     keepalive_expiry: float = attrs.field(default=DEFAULT_KEEPALIVE_EXPIRY, validator=_check_keepalive_expiry)
     default_headers: Mapping[str, str] = attrs.field(default=None, converter=_headers)

@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .._exceptions import ConfigurationError
-from ._limits import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS
+from ._limits import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPCORE_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
     import httpx
@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_KEEPALIVE_EXPIRY",
     "DEFAULT_MAX_CONNECTIONS",
     "ENGINE_MODULES",
+    "HTTPCORE_MAX_CONNECTIONS",
     "Transport",
     "adapt",
     "default_engine",
@@ -94,7 +95,7 @@ ENGINE_MODULES = {"aiohttp": "pandapon._transport._aiohttp", "httpcore": "pandap
 
 
 def default_transport(
-    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_connections: int | None = None,
     max_keepalive: int | None = None,
     keepalive_expiry: float = DEFAULT_KEEPALIVE_EXPIRY,
     *,
@@ -103,7 +104,7 @@ def default_transport(
     """The default engine's pooled transport (:func:`default_engine` unless ``engine`` is given).
 
     Args:
-        max_connections: the most connections open at once.
+        max_connections: the most connections open at once (``None``: 100 on aiohttp, 16 on httpcore).
         max_keepalive: the most idle connections kept (``None``: as many as ``max_connections``; ``0``: none).
         keepalive_expiry: seconds an idle connection is kept.
     """
@@ -111,12 +112,16 @@ def default_transport(
         from ._aiohttp import AiohttpTransport
 
         return AiohttpTransport(
-            max_connections=max_connections, max_keepalive=max_keepalive, keepalive_expiry=keepalive_expiry
+            max_connections=max_connections or DEFAULT_MAX_CONNECTIONS,
+            max_keepalive=max_keepalive,
+            keepalive_expiry=keepalive_expiry,
         )
     from ._httpx import HttpxTransport
 
     return HttpxTransport.pooled(
-        max_connections=max_connections, max_keepalive=max_keepalive, keepalive_expiry=keepalive_expiry
+        max_connections=max_connections or HTTPCORE_MAX_CONNECTIONS,
+        max_keepalive=max_keepalive,
+        keepalive_expiry=keepalive_expiry,
     )
 
 

@@ -59,7 +59,8 @@ class HttpxTransport:
 
         ``max_keepalive=None`` keeps as many idle connections as ``max_connections``: httpcore 1.0 compares its
         keep-alive limit with *all* open connections, so a smaller limit closes every connection that goes idle
-        while more than that many are open (encode/httpcore#1000), and a busy client reconnects for every call.
+        while more than that many are open (encode/httpcore#1000), and a busy client reconnects for every call
+        (over TLS, a handshake per call).
         """
         keep = max_connections if max_keepalive is None else max_keepalive
         limits = httpx.Limits(

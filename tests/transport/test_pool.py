@@ -190,8 +190,8 @@ async def test_the_user_agent_goes_through_a_callers_http_client() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"max_connections": 0}, "max_connections must be a positive int, got 0"),
-        ({"max_connections": True}, "max_connections must be a positive int, got True"),
+        ({"max_connections": 0}, "max_connections must be a positive int or None, got 0"),
+        ({"max_connections": True}, "max_connections must be a positive int or None, got True"),
         ({"max_keepalive": -1}, "max_keepalive must be a non-negative int or None, got -1"),
         ({"keepalive_expiry": "5"}, "keepalive_expiry must be non-negative seconds, got '5'"),
         ({"default_headers": [("a", "b")]}, "default_headers must be a mapping of str to str, got list"),
@@ -235,3 +235,26 @@ async def test_aiohttp_transport_is_public_and_takes_the_pool_settings(
         for _ in range(6):
             tg.start_soon(client.taobao.orders.update_warehouse, "1", "w", "a")
     assert app.most == 2
+
+
+@pytest.mark.parametrize(
+    ("backend", "choice", "cap"),
+    [("asyncio", "auto", 20), ("asyncio", "httpcore", 16), ("trio", "auto", 16)],
+    ids=["aiohttp-100", "asyncio-httpcore-16", "trio-httpcore-16"],
+)
+def test_the_default_pool_size_depends_on_the_engine(
+    backend: str, choice: str, cap: int, watched: tuple[Watch, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's default pool (100) lets 20 calls run at once; httpcore's (16, see HTTPCORE_MAX_CONNECTIONS) does not."""
+    app, url = watched
+    app.reset(delay=0.2)
+    monkeypatch.setenv("PANDAPON_TRANSPORT", choice)
+
+    async def main() -> None:
+        async with AsyncPandaPon(**CREDS, base_url=url) as client, anyio.create_task_group() as tg:
+            assert client.options.max_connections is None
+            for _ in range(20):
+                tg.start_soon(client.taobao.orders.update_warehouse, "1", "w", "a")
+
+    anyio.run(main, backend=backend)
+    assert app.most == cap
