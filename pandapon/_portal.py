@@ -48,7 +48,7 @@ class _Running:
     cancelled: type[BaseException]  # the loop's cancellation exception (asyncio.CancelledError, trio.Cancelled)
 
 
-class _Call(Generic[T]):
+class _Cancellable(Generic[T]):
     """One sync call as the loop runs it, with a handle the caller's thread can cancel it by at any moment."""
 
     __slots__ = ("abandoned", "done", "fn", "scope")
@@ -131,7 +131,7 @@ class Portal:
                 "a PandaPon (sync) method was called from inside its own event loop thread, which would deadlock; "
                 "await the AsyncPandaPon method instead"
             )
-        call = _Call(fn)
+        call = _Cancellable(fn)
         # One try from the submission on: a KeyboardInterrupt can land while the call is being queued (inside the
         # loop's wake-up), when the loop may already run it and no future has come back yet; the call must then
         # still be cancelled in the loop, not left running.
