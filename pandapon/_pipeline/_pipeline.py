@@ -86,17 +86,10 @@ class _Signing:
 
 
 def _import(modules: tuple[str, ...]) -> None:
-    """Import ``modules``; a name ending in ``.*`` stands for every module of that package."""
     import importlib
-    import pkgutil
 
     for name in modules:
-        if name.endswith(".*"):
-            package = importlib.import_module(name[:-2])
-            for found in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-                importlib.import_module(found.name)
-        else:
-            importlib.import_module(name)
+        importlib.import_module(name)
 
 
 class _Connection:
@@ -114,9 +107,9 @@ class _Connection:
         """No transport yet: the next call opens one (see :meth:`open`)."""
         return self._transport is None and not self.closed
 
-    async def open(self, modules: tuple[str, ...] = (), *, in_thread: bool = True) -> None:
-        """Make the transport, importing its engine, the converter and ``modules`` first, in a worker thread
-        unless ``in_thread`` is false (the sync facade's loop, which no one else shares).
+    async def open(self, *, in_thread: bool = True) -> None:
+        """Make the transport, importing its engine and the converter first, in a worker thread unless
+        ``in_thread`` is false (the sync facade's loop, which no one else shares).
 
         Those imports take tens of milliseconds (aiohttp alone about as long as httpx); done on a shared event
         loop they would block every other task for that long on the first call.
@@ -125,7 +118,7 @@ class _Connection:
             from .. import _transport
 
             o = self._options
-            wanted = ["pandapon._converter", *modules]
+            wanted = ["pandapon._converter"]
             engine = None
             if o.transport is None and o.http_client is None:
                 engine = _transport.default_engine()
@@ -214,10 +207,10 @@ class Pipeline:
         """Seconds the signers add to the local clock (from the server's ``Date`` header)."""
         return self._signing.clock.offset
 
-    async def open(self, modules: tuple[str, ...] = (), *, in_thread: bool = True) -> None:
-        """Load the engine, the converter and ``modules`` (off the event loop unless ``in_thread`` is false) and
-        make the transport; no I/O."""
-        await self._connection.open(modules, in_thread=in_thread)
+    async def open(self, *, in_thread: bool = True) -> None:
+        """Load the engine and the converter (off the event loop unless ``in_thread`` is false) and make the
+        transport; no I/O."""
+        await self._connection.open(in_thread=in_thread)
 
     async def aclose(self) -> None:
         """Close the transport this pipeline (and the twins sharing it) sends through."""
