@@ -205,9 +205,10 @@ def wake_round_trip_us(n: int = 20_000) -> float:
 
 
 def sync_breakdown(n: int = 3000) -> dict[str, float]:
-    """Where one in-process ``pandapon sync`` call's time goes (median µs): the whole call through the portal, the
-    same call run back to back inside the loop (no hand-offs), and the portal's round trip for a call that does
-    nothing (its hand-off into the loop and back). Diagnostic only; it uses only the client's public route.
+    """Where one in-process ``pandapon sync`` call's time goes (median µs): the whole call, the same call run back
+    to back inside the loop (no hand-offs), and the round trip for a call that does nothing, through the client's
+    own route (a direct hand-off) and through anyio's ``BlockingPortal.start_task_soon`` on the same loop, the
+    alternative it is measured against. Diagnostic only.
     """
     clock = time.perf_counter
 
@@ -235,6 +236,16 @@ def sync_breakdown(n: int = 3000) -> dict[str, float]:
     for _ in range(300):
         sdk._run(one)
     parts = {"call": timed(one), "round_trip": timed(nothing)}
+    running = sdk._runner._running  # the client's loop thread, its portal and the async client living there
+    assert running is not None
+    portal, client = running.portal, running.client
+    for name, fn in (("portal_call", one), ("portal_round_trip", nothing)):
+        samples = []
+        for _ in range(n):
+            t0 = clock()
+            portal.start_task_soon(fn, client).result()
+            samples.append(clock() - t0)
+        parts[name] = statistics.median(samples) * 1e6
     parts["in_loop"] = statistics.median(sdk._run(back_to_back) for _ in range(3))
     sdk.close()
     return parts
@@ -331,8 +342,10 @@ def run(quick: bool) -> Section:
             [
                 [label, f"{breakdown[key]:.1f} µs", f"{pin_parts[key]:.1f} µs"]
                 for key, label in (
-                    ("call", "one call through the portal (anyio BlockingPortal.start_task_soon → result)"),
-                    ("round_trip", "the portal's round trip alone (a coroutine that does nothing)"),
+                    ("call", "one call, the client's route (direct hand-off into the loop and back)"),
+                    ("round_trip", "its round trip alone (a coroutine that does nothing)"),
+                    ("portal_call", "one call through anyio's BlockingPortal.start_task_soon instead"),
+                    ("portal_round_trip", "the portal's round trip alone (a coroutine that does nothing)"),
                     ("in_loop", "the same call back to back inside the loop, no hand-offs"),
                 )
             ],
@@ -367,18 +380,23 @@ def run(quick: bool) -> Section:
         "cookies, redirects, event hooks, URL merging), and puts the signed headers in at request construction. "
         "Over loopback the socket/HTTP stack (httpcore, h11, anyio) dominates and the gap narrows; a cProfile "
         "of pandapon async over loopback attributes only a few % of the time to pandapon's own code.",
-        "What the sync facade costs: each call runs on the client's portal thread (one event loop per client, "
-        "logic written once) through anyio's BlockingPortal.start_task_soon: one hand-off into the loop to spawn "
-        "the call, one wait for the loop to confirm the spawn, one hand-off back with the result. A hand-off is a "
-        "thread wake-up, and on this VM a wake-up across cores costs tens of µs (the lock round trip in the second "
-        "table: two wake-ups), against single µs when both threads share a core. The second table runs the same "
+        "What the sync facade costs: each call runs on the client's loop thread (one event loop per client, logic "
+        "written once): one hand-off into the loop (the loop's own call_soon_threadsafe / TrioToken.run_sync_soon, "
+        "which starts the call as a task) and one back (a concurrent.futures.Future). anyio's "
+        "BlockingPortal.start_task_soon, which starts and stops that loop, would take a third (it waits for the "
+        "loop to confirm the spawn) and more bookkeeping: the third table measures both on the same loop. A "
+        "hand-off is a thread wake-up, and on this VM a wake-up across cores costs tens of µs (the lock round trip "
+        "in the second table: two wake-ups), against single µs when both threads share a core. The second table "
+        "runs the same "
         "in-process sync contestants in a child process pinned to one CPU: the facade's overhead there is the "
         "portal's bookkeeping alone. pandapon does not pin threads itself: an SDK has no business setting its "
         "users' CPU affinity.",
-        "The third table splits one in-process sync call: the whole call through the portal, the portal's round "
-        "trip for a coroutine that does nothing (its hand-offs alone), and the same call back to back inside the "
-        "loop. Until 0.1.0 pandapon ran its own runner beside the portal that skipped the spawn confirmation; "
-        "one route (anyio's) now carries every call, at the cost of that third wake-up (see CHANGELOG).",
+        "The third table splits one in-process sync call: the whole call and its round trip for a coroutine that "
+        "does nothing (the hand-offs alone) through the client's route, the same two through anyio's "
+        "BlockingPortal.start_task_soon on the same loop, and the call back to back inside the loop. The direct "
+        "hand-off (about 40 lines in pandapon/_portal.py) is kept because it beats the portal route by that "
+        "margin; anyio < 4.16 offers no public thread-safe 'run soon' on the running loop, so it uses the loop's "
+        "own (asyncio's call_soon_threadsafe, trio's TrioToken.run_sync_soon).",
     ]
     return Section(
         "1. update_warehouse per call, sequential (µs/call; ratio vs raw httpx)",

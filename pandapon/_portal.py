@@ -1,20 +1,27 @@
-"""The sync client's engine: one thread running an event loop with anyio's ``BlockingPortal`` and the
-``AsyncPandaPon`` living there.
+"""The sync client's engine: one thread running an event loop, anyio's ``BlockingPortal`` and the ``AsyncPandaPon``
+living there.
 
-Every sync call is ``portal.start_task_soon(coroutine_function, async_client).result()``: anyio's own route, with
-three guards around it (a call from the loop's own thread, a process that forked, a client being closed) and one
-translation (whatever cancellation a closing client causes reaches the caller as ``ClientClosedError``).
+The portal starts and stops the loop. Each sync call is one direct hand-off into the loop (the loop's own
+thread-safe ``call_soon_threadsafe`` / ``TrioToken.run_sync_soon``, which starts the call as a task in the caller's
+context) and one back (a ``concurrent.futures.Future``): two thread wake-ups, where
+``BlockingPortal.start_task_soon`` takes three and more bookkeeping (benchmarks/RESULTS.md measures both on the same
+loop; anyio < 4.16 has no public thread-safe "run soon"). Around it: three guards (a call from the loop's own
+thread, a process that forked, a client being closed), a cancel handle (a Ctrl-C cancels the call in the loop,
+even one that lands mid-hand-off) and one translation (whatever cancellation a closing client causes reaches the
+caller as ``ClientClosedError``).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import contextvars
 import logging
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Generic, Literal, TypeVar, cast
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import anyio
 import attrs
@@ -46,39 +53,89 @@ class _Running:
     portal: BlockingPortal
     client: AsyncPandaPon
     cancelled: type[BaseException]  # the loop's cancellation exception (asyncio.CancelledError, trio.Cancelled)
+    soon: Callable[..., object]  # the loop's own thread-safe "run this callback soon"
+    spawn: Callable[[_Cancellable[Any], AsyncPandaPon], object]  # starts a call as a task (in the loop)
 
 
 class _Cancellable(Generic[T]):
-    """One sync call as the loop runs it, with a handle the caller's thread can cancel it by at any moment."""
+    """One sync call as the loop runs it: it fills ``future``, and the caller's thread can cancel it at any moment."""
 
-    __slots__ = ("abandoned", "done", "fn", "scope")
+    __slots__ = ("abandoned", "done", "fn", "future", "scope")
 
     def __init__(self, fn: Callable[[AsyncPandaPon], Awaitable[T]]) -> None:
-        self.fn = fn
+        self.fn, self.future = fn, concurrent.futures.Future[T]()
         self.scope: anyio.CancelScope | None = None
-        self.abandoned = False
-        self.done = False
+        self.abandoned = self.done = False
 
-    async def __call__(self, client: AsyncPandaPon) -> T:
+    async def run(self, client: AsyncPandaPon) -> None:
         try:
             with anyio.CancelScope() as scope:
                 self.scope = scope  # set before reading `abandoned`; abandon() writes in the other order
                 if self.abandoned:
                     scope.cancel()
-                return await self.fn(client)
-            raise concurrent.futures.CancelledError  # abandoned by its caller, who no longer waits for it
+                self.future.set_result(await self.fn(client))
+        except BaseException as exc:
+            self.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise  # the loop's cancellation (a closing client) and KeyboardInterrupt go on
         finally:
             self.done = True
 
-    def abandon(self, portal: BlockingPortal) -> None:
+    def never_ran(self) -> None:
+        """The loop stopped before the call started (or could start): the client is closing."""
+        if not self.done:
+            self.done = True
+            self.future.set_exception(_closed(in_flight=True))
+
+    def abandon(self, running: _Running) -> None:
         """The caller stopped waiting: cancel the call in the loop, whether it has started or not."""
         self.abandoned = True
         scope = self.scope
         if scope is not None and not self.done:
             try:
-                portal.start_task_soon(scope.cancel)
-            except RuntimeError:  # the portal has stopped: nothing runs any more
+                running.soon(scope.cancel)
+            except RuntimeError:  # the loop has finished: nothing runs any more
                 pass
+
+
+def _start(running: _Running, context: contextvars.Context, call: _Cancellable[Any]) -> None:
+    """In the loop: start ``call`` as a task in the caller's ``context`` (the task copies it)."""
+    try:
+        context.run(running.spawn, call, running.client)
+    except RuntimeError:  # the calls' nursery has closed: the client is closing
+        call.never_ran()
+
+
+@contextlib.asynccontextmanager
+async def _call_tasks(backend: str) -> AsyncGenerator[tuple[Callable[..., object], Callable[..., object]], None]:
+    """The loop's thread-safe scheduler and a spawner of call tasks; the tasks left are cancelled at the end."""
+    if backend == "trio":
+        import trio
+
+        async with trio.open_nursery() as nursery:
+
+            def start_soon(call: _Cancellable[Any], client: AsyncPandaPon) -> None:
+                nursery.start_soon(call.run, client)
+
+            yield trio.lowlevel.current_trio_token().run_sync_soon, start_soon
+            nursery.cancel_scope.cancel()
+        return
+    import asyncio
+
+    loop, tasks = asyncio.get_running_loop(), set[asyncio.Task[None]]()
+
+    def spawn(call: _Cancellable[Any], client: AsyncPandaPon) -> None:
+        task = loop.create_task(call.run(client))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        task.add_done_callback(lambda _: call.never_ran())  # a task cancelled before it began ran no code
+
+    try:
+        yield loop.call_soon_threadsafe, spawn
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Portal:
@@ -105,9 +162,9 @@ class Portal:
             client = AsyncPandaPon._from_options(options)
             try:
                 await client._open(in_thread=False)  # this loop serves only this client: load here, before ready
-                async with BlockingPortal() as portal:
-                    cancelled = anyio.get_cancelled_exc_class()
-                    ready.set_result(_Running(os.getpid(), threading.current_thread(), portal, client, cancelled))
+                async with BlockingPortal() as portal, _call_tasks(self._backend) as (soon, spawn):
+                    cancelled, here = anyio.get_cancelled_exc_class(), threading.current_thread()
+                    ready.set_result(_Running(os.getpid(), here, portal, client, cancelled, soon, spawn))
                     await portal.sleep_until_stopped()
             finally:  # every call has finished or been cancelled: close the pool in its own loop
                 with anyio.move_on_after(close_timeout, shield=True):
@@ -142,14 +199,12 @@ class Portal:
                 running = self._running
                 if running is None or running.pid != os.getpid():
                     running = self._running = self._start()
-                future = running.portal.start_task_soon(call, running.client)
-            return future.result()
-        except concurrent.futures.CancelledError:  # the portal cancelled it: the client is closing
-            raise _closed(in_flight=True) from None
+                running.soon(_start, running, contextvars.copy_context(), call)  # one hand-off into the loop
+            return call.future.result()  # and one back
         except BaseException as exc:
             if not call.done:  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
                 if running is not None:
-                    call.abandon(running.portal)
+                    call.abandon(running)
             elif running is not None and _only_cancellation(exc, running.cancelled):
                 raise _closed(in_flight=True) from None  # trio: a cancelled nursery inside the call
             raise

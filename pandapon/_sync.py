@@ -59,8 +59,8 @@ class SyncRaw:
 class PandaPon:
     """The sync PandaPon client: the same arguments and method names as :class:`AsyncPandaPon`.
 
-    Calls run on one background event loop per client through an anyio ``BlockingPortal`` (started on the first
-    call), so logic exists once, async. Safe to share between threads. Use ``with`` or call :meth:`close`.
+    Calls run on one background event loop per client, started on the first call by an anyio ``BlockingPortal``
+    (see ``_portal.py``), so logic exists once, async. Safe to share between threads. Use ``with`` or call :meth:`close`.
 
     Args:
         key, secret, user, **options: as for :class:`AsyncPandaPon` (docs/configuration.md).

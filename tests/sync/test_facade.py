@@ -270,12 +270,12 @@ def test_calls_that_never_wait_and_calls_that_fail_before_waiting(backend: str) 
 def test_an_interrupt_landing_while_the_call_is_queued_still_cancels_it(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C can land inside the portal's submission (trio's wake-up write), after the loop has started the call but
-    before any future came back. Reproduced deterministically: the submission raises KeyboardInterrupt once the call
-    runs. The call must still be cancelled in the loop (it used to keep running for its whole 60 s)."""
-    from anyio.from_thread import BlockingPortal
+    """Ctrl-C can land inside the hand-off into the loop (its wake-up write), after the loop has started the call but
+    before the caller waits on its future. Reproduced deterministically: the hand-off raises KeyboardInterrupt once
+    the call runs. The call must still be cancelled in the loop (it used to keep running for its whole 60 s)."""
+    import pandapon._portal as portal_module
 
-    started, cancelled = threading.Event(), threading.Event()
+    started, cancelled, armed = threading.Event(), threading.Event(), threading.Event()
 
     async def slow(request: httpx.Request) -> httpx.Response:
         if request.url.path != "/x" or started.is_set():
@@ -288,19 +288,28 @@ def test_an_interrupt_landing_while_the_call_is_queued_still_cancels_it(
             raise
         return ok(1)  # pragma: no cover - cancelled first
 
+    real_call_tasks = portal_module._call_tasks
+
+    @contextlib.asynccontextmanager
+    async def call_tasks(loop_backend: str) -> Any:
+        async with real_call_tasks(loop_backend) as (soon, spawn):
+
+            def interrupted(*args: Any) -> object:
+                result = soon(*args)
+                if armed.is_set():
+                    armed.clear()
+                    assert started.wait(5)
+                    raise KeyboardInterrupt
+                return result
+
+            yield interrupted, spawn
+
+    monkeypatch.setattr(portal_module, "_call_tasks", call_tasks)
     with make(slow, backend=backend) as client:
-        assert client.request("GET", "/warm") == 2  # starts the portal before the submission is patched
-        real = BlockingPortal.start_task_soon
-
-        def interrupted(self: BlockingPortal, *args: Any, **kwargs: Any) -> Any:
-            real(self, *args, **kwargs)
-            assert started.wait(5)
-            raise KeyboardInterrupt
-
-        monkeypatch.setattr(BlockingPortal, "start_task_soon", interrupted)
+        assert client.request("GET", "/warm") == 2
+        armed.set()
         with pytest.raises(KeyboardInterrupt):
             client.request("GET", "/x")
-        monkeypatch.setattr(BlockingPortal, "start_task_soon", real)
         assert cancelled.wait(5), "the call kept running in the loop after its caller was interrupted"
         assert client.request("GET", "/x") == 2
 
