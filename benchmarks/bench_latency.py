@@ -9,7 +9,6 @@ ideal is ``c ÷ 50 ms`` requests/s.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -22,32 +21,17 @@ import pandapon
 from pandapon._transport import DEFAULT_KEEPALIVE_EXPIRY, HTTPCORE_MAX_CONNECTIONS
 from pandapon._transport._httpx import HttpxTransport
 
-from ._common import Section, bar_chart, interleave, new_loop, ratio, signed_headers, spread, table
-from .bench_core import ADDRESS, KEY, NAME, ORDER, SECRET, USER, _check, loopback_server
+from ._common import Section, bar_chart, interleave, new_loop, ratio, spread, table
+from .bench_core import ADDRESS, KEY, NAME, ORDER, SECRET, USER, loopback_server
+from .bench_throughput import drive, raw_calls
 
 DELAY_MS = 50
 LEVELS = (64, 256)
-PAYLOAD = {"warehouseAddress": ADDRESS, "warehouseName": NAME, "orderId": ORDER}
 AIO, RAW = "raw aiohttp (default connector, limit 100)", "raw httpx.AsyncClient (default limits)"
 SDK, SDK256 = "pandapon async (default: aiohttp, 100 connections)", "pandapon async, max_connections=256"
 CORE = "pandapon async on httpcore (asyncio; its default pool, 16)"
 TRIO = "pandapon async on trio (httpcore; its default pool, 16)"
 TRIO100 = "pandapon async on trio, max_connections=100"
-
-
-async def drive(call: Callable[[], Awaitable[Any]], n: int, concurrency: int) -> float:
-    """requests/s of ``n`` calls made by ``concurrency`` tasks (asyncio)."""
-    left = n
-
-    async def worker() -> None:
-        nonlocal left
-        while left > 0:
-            left -= 1
-            await call()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return n / (time.perf_counter() - t0)
 
 
 def run(quick: bool) -> Section:
@@ -76,16 +60,7 @@ def run(quick: bool) -> Section:
 
         session = loop.run_until_complete(make_session())
 
-        async def aio_call() -> bool:
-            async with session.post(url, json=PAYLOAD, headers=signed_headers(KEY, SECRET, USER)) as resp:
-                resp.raise_for_status()
-                payload = await resp.json()
-            if payload.get("code") != 200:
-                raise RuntimeError(payload)
-            return bool(payload["data"])
-
-        async def raw_call() -> bool:
-            return _check(await raw.post(url, json=PAYLOAD, headers=signed_headers(KEY, SECRET, USER)))
+        aio_call, raw_call = raw_calls(session, raw, url)
 
         def on_asyncio(call: Callable[[], Awaitable[Any]], c: int) -> Callable[[], float]:
             def sample() -> float:

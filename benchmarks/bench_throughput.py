@@ -38,6 +38,25 @@ RAW, AIO = "raw httpx.AsyncClient", "raw aiohttp"
 SDK, SDK128, GEN = "pandapon async", "pandapon async, pool 128", "openapi-python-client async"
 
 
+def raw_calls(
+    session: aiohttp.ClientSession, raw: httpx.AsyncClient, url: str
+) -> tuple[Callable[[], Awaitable[bool]], Callable[[], Awaitable[bool]]]:
+    """The hand-written baselines: one signed update_warehouse with raw aiohttp, and with raw httpx."""
+
+    async def aio_call() -> bool:
+        async with session.post(url, json=PAYLOAD, headers=signed_headers(KEY, SECRET, USER)) as resp:
+            resp.raise_for_status()
+            payload = await resp.json()
+        if payload.get("code") != 200:
+            raise RuntimeError(payload)
+        return bool(payload["data"])
+
+    async def raw_call() -> bool:
+        return _check(await raw.post(url, json=PAYLOAD, headers=signed_headers(KEY, SECRET, USER)))
+
+    return aio_call, raw_call
+
+
 async def drive(call: Callable[[], Awaitable[Any]], n: int, concurrency: int) -> float:
     """Run ``n`` calls with ``concurrency`` workers; return requests per second."""
     remaining = n
@@ -75,16 +94,7 @@ def run(quick: bool) -> Section:
 
         session = loop.run_until_complete(make_session())
 
-        async def raw_call() -> bool:
-            return _check(await raw.post(url, json=PAYLOAD, headers=signed_headers(KEY, SECRET, USER)))
-
-        async def aio_call() -> bool:
-            async with session.post(url, json=PAYLOAD, headers=signed_headers(KEY, SECRET, USER)) as resp:
-                resp.raise_for_status()
-                payload = await resp.json()
-            if payload.get("code") != 200:
-                raise RuntimeError(payload)
-            return bool(payload["data"])
+        aio_call, raw_call = raw_calls(session, raw, url)
 
         async def sdk_call() -> bool:
             return await sdk.taobao.orders.update_warehouse(ORDER, NAME, ADDRESS)

@@ -264,7 +264,7 @@ class AsyncPandaPon:
     async def __aenter__(self) -> AsyncPandaPon:
         # The HTTP engine and the converter load in a worker thread here (else on the first call), not on the
         # event loop: aiohttp's import alone would stall every other task for tens of milliseconds.
-        await self._pipeline.open()
+        await self._open(in_thread=True)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -7,6 +7,7 @@ small object in its own module with explicit inputs; this loop only moves one at
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import sys
 import time
@@ -57,15 +58,11 @@ _SIGNING = ("access_key", "access_secret", "user_id", "timestamp_unit", "signer"
 _SENDING = ("transport", "http_client", "max_connections", "max_keepalive", "keepalive_expiry")
 
 
-_CONVERTER: list[cattrs.Converter] = []
-
-
+@functools.cache
 def _converter() -> cattrs.Converter:
-    if not _CONVERTER:  # cattrs loads on the first structured result, not at `import pandapon`
-        from .._converter import CONVERTER
+    from .._converter import CONVERTER  # cattrs loads on the first structured result, not at `import pandapon`
 
-        _CONVERTER.append(CONVERTER)
-    return _CONVERTER[0]
+    return CONVERTER
 
 
 class _Signing:

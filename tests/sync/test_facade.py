@@ -169,13 +169,12 @@ def test_with_options_view_shares_the_portal() -> None:
         assert view._runner is client._runner
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_an_interrupted_sync_call_is_cancelled_in_the_loop(backend: str) -> None:
-    """Ctrl-C while a sync call waits: the caller gets KeyboardInterrupt and the call stops in the portal's loop."""
-    started, cancelled = threading.Event(), threading.Event()
+def slow_once(started: threading.Event, cancelled: threading.Event, path: str = "/x") -> Any:
+    """A handler whose first call to ``path`` sets ``started`` and sleeps 60 s, setting ``cancelled`` if cancelled;
+    every other request answers 2 at once."""
 
-    async def slow_once(request: httpx.Request) -> httpx.Response:
-        if started.is_set():
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path != path or started.is_set():
             return ok(2)
         started.set()
         try:
@@ -185,12 +184,20 @@ def test_an_interrupted_sync_call_is_cancelled_in_the_loop(backend: str) -> None
             raise
         return ok(1)  # pragma: no cover - cancelled first
 
+    return handler
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_an_interrupted_sync_call_is_cancelled_in_the_loop(backend: str) -> None:
+    """Ctrl-C while a sync call waits: the caller gets KeyboardInterrupt and the call stops in the portal's loop."""
+    started, cancelled = threading.Event(), threading.Event()
+
     def interrupt() -> None:
         assert started.wait(5)
         signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
 
     assert threading.current_thread() is threading.main_thread()
-    with make(slow_once, backend=backend) as client:
+    with make(slow_once(started, cancelled), backend=backend) as client:
         timer = threading.Thread(target=interrupt)
         timer.start()
         with pytest.raises(KeyboardInterrupt):
@@ -277,17 +284,6 @@ def test_an_interrupt_landing_while_the_call_is_queued_still_cancels_it(
 
     started, cancelled, armed = threading.Event(), threading.Event(), threading.Event()
 
-    async def slow(request: httpx.Request) -> httpx.Response:
-        if request.url.path != "/x" or started.is_set():
-            return ok(2)
-        started.set()
-        try:
-            await anyio.sleep(60)
-        except anyio.get_cancelled_exc_class():
-            cancelled.set()
-            raise
-        return ok(1)  # pragma: no cover - cancelled first
-
     real_call_tasks = portal_module._call_tasks
 
     @contextlib.asynccontextmanager
@@ -305,7 +301,7 @@ def test_an_interrupt_landing_while_the_call_is_queued_still_cancels_it(
             yield interrupted, spawn
 
     monkeypatch.setattr(portal_module, "_call_tasks", call_tasks)
-    with make(slow, backend=backend) as client:
+    with make(slow_once(started, cancelled), backend=backend) as client:
         assert client.request("GET", "/warm") == 2
         armed.set()
         with pytest.raises(KeyboardInterrupt):

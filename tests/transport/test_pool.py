@@ -64,6 +64,13 @@ def watched() -> Iterator[tuple[Watch, str]]:
         yield app, url
 
 
+async def concurrent_calls(client: AsyncPandaPon, n: int) -> None:
+    """``n`` update_warehouse calls started at once on ``client``."""
+    async with anyio.create_task_group() as tg:
+        for _ in range(n):
+            tg.start_soon(client.taobao.orders.update_warehouse, "1", "w", "a")
+
+
 ENGINES = [
     pytest.param("asyncio", "auto", "aiohttp", id="asyncio-aiohttp"),
     pytest.param("asyncio", "httpcore", "httpx", id="asyncio-httpcore"),
@@ -88,9 +95,8 @@ def test_max_connections_caps_the_connections_in_use(
     monkeypatch.setenv("PANDAPON_TRANSPORT", choice)
 
     async def main() -> None:
-        async with AsyncPandaPon(**CREDS, base_url=url, max_connections=3) as client, anyio.create_task_group() as tg:
-            for _ in range(12):
-                tg.start_soon(client.taobao.orders.update_warehouse, "1", "w", "a")
+        async with AsyncPandaPon(**CREDS, base_url=url, max_connections=3) as client:
+            await concurrent_calls(client, 12)
 
     anyio.run(main, backend=backend)
     assert len(app.ports) == 12
@@ -231,9 +237,8 @@ async def test_aiohttp_transport_is_public_and_takes_the_pool_settings(
     app.reset(delay=0.1)
     transport = pandapon.AiohttpTransport(max_connections=2)
     assert "max_connections=2" in repr(transport)
-    async with AsyncPandaPon(**CREDS, base_url=url, transport=transport) as client, anyio.create_task_group() as tg:
-        for _ in range(6):
-            tg.start_soon(client.taobao.orders.update_warehouse, "1", "w", "a")
+    async with AsyncPandaPon(**CREDS, base_url=url, transport=transport) as client:
+        await concurrent_calls(client, 6)
     assert app.most == 2
 
 
@@ -251,10 +256,9 @@ def test_the_default_pool_size_depends_on_the_engine(
     monkeypatch.setenv("PANDAPON_TRANSPORT", choice)
 
     async def main() -> None:
-        async with AsyncPandaPon(**CREDS, base_url=url) as client, anyio.create_task_group() as tg:
+        async with AsyncPandaPon(**CREDS, base_url=url) as client:
             assert client.options.max_connections is None
-            for _ in range(20):
-                tg.start_soon(client.taobao.orders.update_warehouse, "1", "w", "a")
+            await concurrent_calls(client, 20)
 
     anyio.run(main, backend=backend)
     assert app.most == cap
