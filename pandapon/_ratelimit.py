@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 
+from ._redis import require_async_redis
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
@@ -136,6 +138,7 @@ return 0
         burst = max(1.0, float(rate)) if burst is None else float(burst)
         if burst < 1:
             raise ValueError(f"burst must be at least 1, got {burst!r}")
+        require_async_redis(redis, "RedisRateLimiter")
         self.redis = redis
         self.rate = float(rate)
         self.burst = burst

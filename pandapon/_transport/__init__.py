@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from .._backend import running_on_asyncio
 from .._exceptions import ConfigurationError
 from ._limits import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPCORE_MAX_CONNECTIONS
 
@@ -59,22 +60,6 @@ def adapt(transport: httpx.AsyncBaseTransport | Transport) -> Transport:
     return HttpxTransport(transport)  # type: ignore[arg-type]
 
 
-def _running_on_asyncio() -> bool:
-    try:
-        import sniffio
-    except ImportError:  # not a dependency of anyio >= 4.11; trio needs it, so without it only asyncio can run
-        import asyncio  # already loaded if it is running; not imported eagerly (import time)
-
-        try:
-            return asyncio.current_task() is not None
-        except RuntimeError:
-            return False
-    try:
-        return sniffio.current_async_library() == "asyncio"
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-
-
 def default_engine() -> str:
     """``"aiohttp"`` on asyncio, ``"httpcore"`` on trio; ``PANDAPON_TRANSPORT`` (``auto``, ``aiohttp``, ``httpcore``)
     chooses. Call it from the event loop that will send."""
@@ -83,7 +68,7 @@ def default_engine() -> str:
         raise ConfigurationError(f"PANDAPON_TRANSPORT must be auto, aiohttp or httpcore, got {choice!r}")
     if choice == "httpcore":
         return "httpcore"
-    if _running_on_asyncio():
+    if running_on_asyncio():
         return "aiohttp"
     if choice == "aiohttp":
         raise ConfigurationError("PANDAPON_TRANSPORT=aiohttp needs asyncio; trio uses httpcore")

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from .._redis import require_async_redis
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
@@ -83,6 +85,8 @@ class RedisDedupe:
     def __init__(self, redis: Redis | Any = None, *, url: str | None = None, prefix: str = "pandapon:push:") -> None:
         if (redis is None) == (url is None):
             raise ValueError("pass either a redis.asyncio client or url=")
+        if redis is not None:
+            require_async_redis(redis, "RedisDedupe")
         self._given = redis
         self._url = url
         self._clients: dict[int, Any] = {}

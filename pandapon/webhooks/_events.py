@@ -50,7 +50,10 @@ class WebhookEvent:
         timestamp: the push time (``timestamp``, epoch milliseconds), when present and readable.
         body: ``messageBody`` decoded (it may arrive as an object or as JSON text).
         raw: the whole wrapper as received.
-        dedupe_key: a stable key for de-duplication (SHA-256 of the wrapper's type, body and timestamp).
+        dedupe_key: a stable key for de-duplication: SHA-256 of ``messageType`` and the decoded body. The wrapper's
+            ``timestamp`` is left out: the platform's docs do not say whether a redelivery keeps it, and a renewed
+            one would make the redelivery look new. (Two pushes with the same type and identical bodies count as
+            one; pass ``dedupe_key=`` to the receiver to choose otherwise.)
     """
 
     kind: EventKind = "unknown"
@@ -207,7 +210,7 @@ def _parse(payload: bytes | str | Mapping[str, Any]) -> WebhookEvent:
         parsed = {}
     body: dict[str, Any] = as_object(parsed) or {"value": parsed}
     try:
-        canonical = json.dumps([message_type, body, str(wrapper.get("timestamp"))], sort_keys=True, default=str)
+        canonical = json.dumps([message_type, body], sort_keys=True, default=str)
     except (TypeError, ValueError) as exc:  # a mapping given by the caller: keys that do not sort, a cycle
         raise WebhookPayloadError(f"the push is not a JSON object: {exc}") from None
     common: dict[str, Any] = {

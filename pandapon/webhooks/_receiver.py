@@ -1,31 +1,39 @@
 """Push receivers: an ASGI app and a WSGI app dispatching verified, de-duplicated events to your handlers.
 
-Delivery semantics (at least once, nothing lost):
+The delivery contract is at least once: the platform redelivers a push until it gets a 200 (its documented schedule
+spreads redeliveries over hours), so a handler may see the same event again after a crash, and a 200 means "handled,
+or handed off durably; do not send it again". Nothing is lost:
 
 1. The push is verified (signature, replay window, size) and parsed; a refused push gets 401/400/413.
 2. A push already handled (same de-duplication key) is acknowledged with 200 at once.
 3. With ``on_receive`` (a hook that stores the event durably, e.g. in a queue), the receiver awaits it and then
    acknowledges: your workers take it from there.
-4. Otherwise the handler runs. If it finishes within ``ack_timeout`` the push is acknowledged (200). If it
-   raises, the claim is released and the receiver answers 500, so the platform redelivers it. If it is still
-   running at ``ack_timeout`` the receiver answers 503 (the platform will redeliver) and lets the handler finish in
-   the background: success marks the push done (the redelivery is then acknowledged without running the handler
-   again); failure releases it (the redelivery runs it again).
+4. A push no handler is registered for is logged at WARNING and given to ``dead_letter``; then it is acknowledged
+   (``unhandled="acknowledge"``, the default) or left for redelivery (``unhandled="redeliver"``).
+5. Otherwise the handlers run. If they finish within ``ack_timeout`` the push is acknowledged (200). If one
+   raises, the claim is released and the receiver answers 500, so the platform redelivers it. If they are still
+   running at ``ack_timeout`` the receiver answers 503 (the platform will redeliver) and lets them finish: a
+   handler is never cancelled by the receiver, whether it runs under a lifespan, mounted in a larger app (which
+   gives it none), or behind the WSGI adapter. Success marks the push done (the redelivery is then acknowledged
+   without running the handlers again; one that arrives while they still run waits up to ``ack_timeout`` for
+   them); failure releases it (the redelivery runs them again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
+from typing import Any, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
 
+from .._backend import running_on_asyncio
 from ._dedupe import DedupeStore, InMemoryDedupe
 from ._errors import WebhookError
 from ._events import EventKind, WebhookEvent, parse_event
@@ -51,6 +59,13 @@ class WebhookReceiver:
         ack_timeout: seconds to wait for a handler before answering 503 (the platform waits 1 s).
         dedupe_ttl: how long a handled push is remembered (default 4 h: longer than the redelivery schedule).
         lease: how long an in-progress claim lasts before another delivery may take over.
+        dedupe_key: the key a push is remembered by; by default ``event.dedupe_key``, a hash of the message type
+            and body that leaves out the wrapper's ``timestamp`` (the platform may renew it on redelivery). Pass
+            e.g. ``lambda e: e.dedupe_key + str(e.timestamp)`` if your pushes repeat identical bodies on purpose.
+        unhandled: what to answer for a push no handler is registered for (after the WARNING and ``dead_letter``):
+            ``"acknowledge"`` (200, the default) or ``"redeliver"`` (503, so a handler deployed later still gets it).
+        dead_letter: called (async or sync) with every push no handler is registered for; if it raises, the push is
+            left for redelivery (500).
     """
 
     def __init__(
@@ -62,16 +77,25 @@ class WebhookReceiver:
         ack_timeout: float = 0.8,
         dedupe_ttl: float = 4 * 3600,
         lease: float = 600,
+        dedupe_key: Callable[[WebhookEvent], str] | None = None,
+        unhandled: Literal["acknowledge", "redeliver"] = "acknowledge",
+        dead_letter: Callable[[WebhookEvent], Awaitable[None] | None] | None = None,
     ) -> None:
+        if unhandled not in ("acknowledge", "redeliver"):
+            raise ValueError(f"unhandled must be 'acknowledge' or 'redeliver', got {unhandled!r}")
         self.verifier = verifier if isinstance(verifier, WebhookVerifier) else WebhookVerifier(verifier)
         self.dedupe = dedupe or InMemoryDedupe()
         self.on_receive = on_receive
         self.ack_timeout = ack_timeout
         self.dedupe_ttl = dedupe_ttl
         self.lease = lease
+        self.key_of: Callable[[WebhookEvent], str] = dedupe_key or _default_key
+        self.unhandled = unhandled
+        self.dead_letter = dead_letter
         self._handlers: dict[str, list[Handler]] = {}
         self._task_group: TaskGroup | None = None
-        self._background: set[anyio.Event] = set()
+        self._detached: set[Any] = set()  # asyncio tasks of handlers running outside a task group (strong refs)
+        self._inflight: dict[str, tuple[anyio.Event, dict[str, bool]]] = {}
 
     # ------------------------------------------------------------------ registration
 
@@ -103,63 +127,136 @@ class WebhookReceiver:
         except WebhookError as exc:
             log.warning("refused a push: %s", exc)
             return exc.status, str(exc)
+        key = self.key_of(event)
         try:
-            claim = await self.dedupe.claim(event.dedupe_key, self.lease)
+            claim = await self.dedupe.claim(key, self.lease)
         except Exception:
             log.exception("the de-duplication store failed; the push stays unacknowledged")
             return 503, "dedupe store unavailable"
         if claim == "done":
             return 200, "duplicate"
         if claim == "in_progress":
-            return 503, "being handled"
+            running = self._inflight.get(key)
+            if running is None:  # handled by another worker (or a crashed one, until its lease ends)
+                return 503, "being handled"
+            return await self._answer(*running, waiting="still handling")
         if self.on_receive is not None:
             try:
                 await self.on_receive(event)
             except Exception:
                 log.exception("on_receive failed; the push stays unacknowledged")
-                await self.dedupe.release(event.dedupe_key)
+                await self.dedupe.release(key)
                 return 500, "hand-off failed"
-            await self.dedupe.complete(event.dedupe_key, self.dedupe_ttl)
+            await self.dedupe.complete(key, self.dedupe_ttl)
             return 200, "queued"
+        handlers = self.handlers_for(event)
+        if not handlers:
+            return await self._unhandled(event, key)
         done = anyio.Event()
         outcome: dict[str, bool] = {}
+        self._inflight[key] = (done, outcome)
 
         async def run() -> None:
             try:
-                await self._dispatch(event)
+                await self._dispatch(handlers, event)
             except Exception:
                 log.exception("a handler failed for %s; the push will be redelivered", event.message_type)
                 outcome["ok"] = False
-                await self.dedupe.release(event.dedupe_key)
+                await self.dedupe.release(key)
+            except BaseException:  # cancelled by the server's shutdown: let the redelivery run it again
+                outcome["ok"] = False
+                with anyio.CancelScope(shield=True):
+                    await self.dedupe.release(key)
+                raise
             else:
                 outcome["ok"] = True
-                await self.dedupe.complete(event.dedupe_key, self.dedupe_ttl)
+                await self.dedupe.complete(key, self.dedupe_ttl)
             finally:
+                self._inflight.pop(key, None)
                 done.set()
 
-        if self._task_group is None:
-            # Not under a lifespan: the handler must finish within this request.
-            with anyio.move_on_after(self.ack_timeout) as scope:
-                await run()
-            if scope.cancelled_caught:
-                await self.dedupe.release(event.dedupe_key)
-                return 503, "handler too slow"
-        else:
+        if self._task_group is not None:
             self._task_group.start_soon(run)
-            with anyio.move_on_after(self.ack_timeout):
-                await done.wait()
-            if not done.is_set():
-                return 503, "still handling"
+        else:
+            self._spawn(run)  # mounted in an app without a lifespan: the handler outlives this request
+        return await self._answer(done, outcome, waiting="still handling")
+
+    async def _answer(self, done: anyio.Event, outcome: Mapping[str, bool], *, waiting: str) -> tuple[int, str]:
+        """Wait up to ``ack_timeout`` for a run of the handlers; the answer its outcome calls for."""
+        with anyio.move_on_after(self.ack_timeout):
+            await done.wait()
+        if not done.is_set():
+            return 503, waiting
         return (200, "ok") if outcome.get("ok") else (500, "handler failed")
 
-    async def _dispatch(self, event: WebhookEvent) -> None:
-        for handler in self.handlers_for(event):
-            if inspect.iscoroutinefunction(handler):
-                await handler(event)
-            else:
-                result = await anyio.to_thread.run_sync(handler, event)
+    async def _unhandled(self, event: WebhookEvent, key: str) -> tuple[int, str]:
+        log.warning(
+            "no handler is registered for push %s (%s, order %s); %s",
+            event.message_type,
+            event.kind,
+            getattr(event, "order_id", None),
+            "acknowledging it" if self.unhandled == "acknowledge" else "leaving it for redelivery",
+        )
+        if self.dead_letter is not None:
+            try:
+                result = self.dead_letter(event)
                 if inspect.isawaitable(result):
                     await result
+            except Exception:
+                log.exception("dead_letter failed for %s; the push stays unacknowledged", event.message_type)
+                await self.dedupe.release(key)
+                return 500, "dead letter failed"
+        if self.unhandled == "redeliver":
+            await self.dedupe.release(key)
+            return 503, "no handler"
+        await self.dedupe.complete(key, self.dedupe_ttl)
+        return 200, "unhandled"
+
+    def _spawn(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Start ``run`` on the running event loop, outside any request's cancel scope."""
+        if running_on_asyncio():
+            import asyncio
+
+            task = asyncio.get_running_loop().create_task(run())
+            self._detached.add(task)
+            task.add_done_callback(self._detached.discard)
+        else:
+            import trio
+
+            trio.lowlevel.spawn_system_task(run)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncGenerator[WebhookReceiver, None]:
+        """Run the receiver's background work in a task group for as long as the block lasts: use it in the
+        lifespan of the app the receiver is mounted in. On exit it waits for handlers still running, then closes
+        the de-duplication store's own clients (a served receiver does this in its own lifespan)::
+
+            @contextlib.asynccontextmanager
+            async def lifespan(app):
+                async with receiver.running():
+                    yield
+
+            app = FastAPI(lifespan=lifespan)
+            app.mount("/pandapon/callback", receiver)
+        """
+        async with anyio.create_task_group() as tg:
+            self._task_group = tg
+            try:
+                yield self
+            finally:
+                self._task_group = None
+        close = getattr(self.dedupe, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def _dispatch(self, handlers: Iterable[Handler], event: WebhookEvent) -> None:
+        for handler in handlers:
+            if _is_async(handler):
+                result = handler(event)
+            else:
+                result = await anyio.to_thread.run_sync(handler, event)
+            if inspect.isawaitable(result):
+                await result
 
     # ------------------------------------------------------------------ ASGI
 
@@ -194,16 +291,20 @@ class WebhookReceiver:
         message = await receive()
         if message["type"] != "lifespan.startup":
             return
-        async with anyio.create_task_group() as tg:
-            self._task_group = tg
+        async with self.running():
             await send({"type": "lifespan.startup.complete"})
             while (await receive())["type"] != "lifespan.shutdown":
                 pass
-            self._task_group = None
-        close = getattr(self.dedupe, "aclose", None)
-        if close is not None:
-            await close()
         await send({"type": "lifespan.shutdown.complete"})
+
+
+def _is_async(handler: Handler) -> bool:
+    """An ``async def`` function, or an object whose ``__call__`` is one (those must not go to a worker thread)."""
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(type(handler).__call__)
+
+
+def _default_key(event: WebhookEvent) -> str:
+    return event.dedupe_key
 
 
 async def _respond(send: ASGISend, status: int, text: str) -> None:

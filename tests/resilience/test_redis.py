@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
 from redis.asyncio import Redis
 
-from pandapon import RedisRateLimiter
+from pandapon import ConfigurationError, RedisRateLimiter
 from pandapon.webhooks import RedisDedupe
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -92,3 +93,29 @@ async def test_redis_dedupe_lease_expires(redis: Redis) -> None:
     assert await store.claim("k", lease=0.05) == "new"
     await anyio.sleep(0.1)
     assert await store.claim("k", lease=10) == "new"
+
+
+# Issue 16, item 5: a Django codebase's sync client is refused at construction, naming the asyncio client.
+@pytest.mark.parametrize("build", [lambda r: RedisRateLimiter(r, rate=5), lambda r: RedisDedupe(r)])
+def test_a_sync_redis_client_is_refused_at_construction(build: Any, redis_url: str) -> None:
+    import redis as sync_redis
+
+    client = sync_redis.Redis.from_url(redis_url)
+    try:
+        with pytest.raises(ConfigurationError) as caught:
+            build(client)
+    finally:
+        client.close()
+    message = str(caught.value)
+    assert "redis.client.Redis" in message and "synchronous" in message
+    assert "redis.asyncio.Redis" in message
+
+
+def test_something_that_is_not_a_redis_client_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"needs an asyncio Redis client, got a builtins.dict"):
+        RedisRateLimiter({}, rate=5)
+
+
+async def test_the_asyncio_client_is_accepted_and_works(redis: Redis) -> None:
+    store = RedisDedupe(redis, prefix=f"test:{uuid.uuid4()}:")
+    assert await store.claim("k", 5) == "new"
