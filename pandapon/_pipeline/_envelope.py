@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 __all__ = ["EnvelopeReader"]
 
 
+def envelope_code(body: bytes) -> object:
+    """The envelope's ``code`` in ``body`` for a log line (``"-"`` when the body is no envelope); never raises."""
+    try:
+        envelope = as_object(json.loads(body)) if body else None
+    except (ValueError, RecursionError):
+        return "-"
+    return "-" if envelope is None else envelope.get("code", "-")
+
+
 def _member(code: object, codes: frozenset[int]) -> bool:
     """``code in codes`` for any decoded JSON value (lists are unhashable; ``true`` is not ``1``)."""
     return not isinstance(code, (bool, list, dict)) and code in codes

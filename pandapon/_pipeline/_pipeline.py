@@ -29,7 +29,7 @@ from .._retry import Facts, decide, facts_of, outcome_unknown, retry_for_skew
 from .._signing import HeaderSigner, QuerySigner, mask_key, signing_step
 from ._build import Builder
 from ._deadline import Deadline
-from ._envelope import EnvelopeReader
+from ._envelope import EnvelopeReader, envelope_code
 from ._reconcile import reconcile
 from ._skew import Clock
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .._options import ClientOptions
     from .._ratelimit import RateLimiter
     from .._transport import Transport
-    from .._wire import Prepared
+    from .._wire import Answer, Prepared
 
 __all__ = ["RAW_RESPONSES", "Pipeline"]
 
@@ -289,7 +289,7 @@ class Pipeline:
             except PandaPonError as exc:
                 failure = exc
             else:
-                self._log(prepared, answer.status, started, attempt)
+                self._log(prepared, answer, started, attempt)
                 try:
                     result = self._reader.read(endpoint, prepared, answer)
                 except PandaPonError as exc:
@@ -366,13 +366,14 @@ class Pipeline:
         error.__cause__ = failure
         return error
 
-    def _log(self, prepared: Prepared, status: int, started: float, attempt: int) -> None:
-        if log.isEnabledFor(logging.DEBUG):
+    def _log(self, prepared: Prepared, answer: Answer, started: float, attempt: int) -> None:
+        if log.isEnabledFor(logging.DEBUG):  # the envelope is decoded a second time for the line: DEBUG only
             log.debug(
-                "%s %s -> %s in %.1f ms (attempt %d, key %s)",
+                "%s %s -> %s code=%s in %.1f ms (attempt %d, key %s)",
                 prepared.method,
                 prepared.url.path,
-                status,
+                answer.status,
+                envelope_code(answer.body),
                 (time.perf_counter() - started) * 1000,
                 attempt + 1,
                 self._signing.key_hint,
