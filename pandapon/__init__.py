@@ -24,6 +24,7 @@ from ._exceptions import (
     PandaPonError,
     RateLimitError,
     ResponseValidationError,
+    WrongEventLoopError,
     WrongThreadError,
 )
 from ._ratelimit import RateLimiter, RedisRateLimiter, TokenBucket, Unlimited
@@ -108,6 +109,7 @@ __all__ = [
     "TokenBucket",
     "Transport",
     "Unlimited",
+    "WrongEventLoopError",
     "WrongThreadError",
     "__version__",
     "make_converter",

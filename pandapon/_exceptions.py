@@ -7,6 +7,7 @@
     ├── InvalidInputError           an argument has the wrong type or value; nothing was sent (also a TypeError)
     ├── ClientClosedError           the client was closed, or closed while the call was in flight
     ├── WrongThreadError            a sync method was called from its own event-loop thread (it would deadlock)
+    ├── WrongEventLoopError         a client given its own transport was used on a second event loop
     ├── APIConnectionError          no usable HTTP response (DNS, refused, reset, protocol error)
     │   └── APITimeoutError         a connect / read / write / pool timeout, or the call's deadline ran out
     ├── OutcomeUnknownError         a non-idempotent call failed after it may have taken effect; reconcile first
@@ -45,6 +46,7 @@ __all__ = [
     "PandaPonError",
     "RateLimitError",
     "ResponseValidationError",
+    "WrongEventLoopError",
     "WrongThreadError",
 ]
 
@@ -84,6 +86,12 @@ class ClientClosedError(PandaPonError, RuntimeError):
 
 class WrongThreadError(PandaPonError, RuntimeError):
     """A sync ``PandaPon`` method was called from inside its own event-loop thread, which would deadlock."""
+
+
+class WrongEventLoopError(PandaPonError, RuntimeError):
+    """An ``AsyncPandaPon`` given its own ``transport=`` or ``http_client=`` was used on an event loop other than
+    the one that transport was first used on (its connections belong to that loop). Without those options the
+    client makes new connections for each loop itself."""
 
 
 class APIConnectionError(PandaPonError):
