@@ -16,12 +16,18 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "typecheck", "codegen_check", "tests"]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def group(name: str) -> tuple[str, ...]:
+    """The requirements of a dependency group (pyproject.toml), installable by any pip."""
+    return tuple(nox.project.dependency_groups(PYPROJECT, name))
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the suite (every async test runs on asyncio and trio)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".", *group("test"))
     # The whole suite enforces the coverage gate; a selection (posargs) does not.
     session.run("pytest", *(session.posargs or ["--cov=pandapon", "--cov-fail-under=90"]))
 
@@ -37,7 +43,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright strict on the package."""
-    session.install("-e", ".[test]", "mypy", "pyright")
+    session.install("-e", ".", *group("test"), "mypy", "pyright")
     session.run("mypy", "--strict", "pandapon")
     session.run("pyright", "--pythonpath", session.virtualenv.location + "/bin/python")
 
@@ -64,14 +70,14 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; ratios against baselines measured side by side."""
-    session.install("-e", ".[bench]")
+    session.install("-e", ".", *group("bench"))
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site in strict mode (the endpoint reference must be fresh)."""
-    session.install("-e", ".", "mkdocs-material>=9.5")
+    session.install("-e", ".", *group("docs"))
     session.run("python", "tools/docgen.py", "--check")
     session.run("mkdocs", "build", "--strict")
 

@@ -40,11 +40,29 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--json", default="{}", help="the arguments as a JSON object, by Python parameter name")
     call.add_argument("--fake", action="store_true", help="call the embedded fake PandaPon instead of the platform")
 
-    server = sub.add_parser("fake-server", help="serve FakePandaPon over HTTP with uvicorn")
-    server.add_argument("--host", default="127.0.0.1")
-    server.add_argument("--port", type=int, default=8080)
-    server.add_argument("--seed", type=int, default=0)
+    server = sub.add_parser(
+        "fake-server",
+        help="serve FakePandaPon over HTTP with uvicorn",
+        description="Serve the embedded fake PandaPon over HTTP. With --callback-url it pushes signed callbacks "
+        "by itself as orders change, and redelivers failed ones on the platform's schedule.",
+    )
+    server.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    server.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    server.add_argument(
+        "--seed", type=int, default=0, help="seed of the catalogue, ids and credentials (default: %(default)s)"
+    )
     server.add_argument("--callback-url", default=None, help="push callbacks to this URL")
+    server.add_argument(
+        "--redelivery-interval",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="seconds before a failed push is sent again (default: %(default)g, the platform's half hour; "
+        "compress it for tests)",
+    )
+    server.add_argument(
+        "--max-redeliveries", type=int, default=5, help="redeliveries before a push is dropped (default: %(default)s)"
+    )
 
     listen = sub.add_parser("webhook-listen", help="receive pushes and print the verified events")
     listen.add_argument("--host", default="127.0.0.1")
@@ -165,7 +183,12 @@ def _fake_server(args: argparse.Namespace) -> int:
         raise UsageError("fake-server needs uvicorn: pip install 'pandapon[server]'") from None
     from .testing import FakePandaPon
 
-    fake = FakePandaPon(seed=args.seed)
+    fake = FakePandaPon(
+        seed=args.seed,
+        auto_deliver=0.2,
+        redelivery_interval=args.redelivery_interval,
+        max_redeliveries=args.max_redeliveries,
+    )
     if args.callback_url:
         fake.register_callback(args.callback_url)
     creds = fake.credentials
@@ -174,6 +197,12 @@ def _fake_server(args: argparse.Namespace) -> int:
     print(f"  export PANDAPON_ACCESS_KEY={creds.access_key}")
     print(f"  export PANDAPON_ACCESS_SECRET={creds.access_secret}")
     print(f"  export PANDAPON_USER_ID={creds.user_id}", flush=True)
+    if args.callback_url:
+        print(
+            f"pushing callbacks to {args.callback_url} as they happen (a failed one again every "
+            f"{args.redelivery_interval:g} s, at most {args.max_redeliveries} times)",
+            flush=True,
+        )
     # The fake sends its own Date header (it may simulate clock skew): uvicorn must not add a second one.
     uvicorn.run(fake, host=args.host, port=args.port, log_level="warning", lifespan="on", date_header=False)
     return 0

@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-import sys
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
@@ -24,11 +23,11 @@ from .._exceptions import (
     OutcomeUnknownError,
     PandaPonError,
     RateLimitError,
-    WrongEventLoopError,
 )
 from .._retry import Facts, decide, facts_of, outcome_unknown, retry_for_skew
 from .._signing import HeaderSigner, QuerySigner, mask_key, signing_step
 from ._build import Builder
+from ._connection import Connection
 from ._deadline import Deadline
 from ._envelope import EnvelopeReader, envelope_code
 from ._reconcile import reconcile
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from .._model import RequestModel
     from .._options import ClientOptions
     from .._ratelimit import RateLimiter
-    from .._transport import Transport
     from .._wire import Answer, Prepared
 
 __all__ = ["RAW_RESPONSES", "Pipeline"]
@@ -83,159 +81,6 @@ class _Signing:
         self.key_hint = mask_key(o.access_key)
 
 
-def _import(modules: tuple[str, ...]) -> None:
-    import importlib
-
-    for name in modules:
-        importlib.import_module(name)
-
-
-def _running_loop() -> object:
-    """The running event loop (asyncio) or run (trio's token); ``None`` outside both. About 0.2 µs."""
-    asyncio = sys.modules.get("asyncio")  # not imported eagerly: if it is not loaded, no asyncio loop runs
-    if asyncio is not None:
-        loop = asyncio._get_running_loop()
-        if loop is not None:
-            return loop
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            return trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            pass
-    return None
-
-
-class _Connection:
-    """The transports, one per event loop, each made on first use there (no I/O before), and whether the client
-    was closed.
-
-    Connections belong to the event loop they were made on: a client used again under a new loop (a second
-    ``asyncio.run``, a new trio run, one test's loop after another's) gets new ones there. The old loop's are
-    closed as that loop shuts down (an async generator the loop finalizes: ``asyncio.run``, ``anyio.run`` and
-    ``trio.run`` all do), or when the client is closed. A transport or ``http_client`` the caller gave is one object
-    bound to one loop: using it from another raises :class:`WrongEventLoopError`.
-    """
-
-    def __init__(self, options: ClientOptions) -> None:
-        self._options = options
-        self._given = options.transport is not None or options.http_client is not None
-        #: loop -> (transport, the SDK's User-Agent for its engine)
-        self._by_loop: dict[object, tuple[Transport, str]] = {}
-        self._keepers: dict[object, AsyncGenerator[None, None]] = {}
-        self.closed = False
-
-    @property
-    def cold(self) -> bool:
-        """No transport for the running loop yet: the next call opens one (see :meth:`open`)."""
-        return not self.closed and _running_loop() not in self._by_loop
-
-    async def open(self, *, in_thread: bool = True) -> None:
-        """Make the running loop's transport, importing its engine and the converter first, in a worker thread
-        unless ``in_thread`` is false (the sync facade's loop, which no one else shares).
-
-        Those imports take tens of milliseconds (aiohttp alone about as long as httpx); done on a shared event
-        loop they would block every other task for that long on the first call.
-        """
-        loop = _running_loop()
-        if loop in self._by_loop or self.closed:
-            return
-        from .. import _transport
-
-        wanted = ["pandapon._converter"]
-        engine = None
-        if not self._given:
-            engine = _transport.default_engine()
-            wanted.append(_transport.ENGINE_MODULES[engine])
-        missing = tuple(m for m in wanted if m not in sys.modules)
-        if missing and in_thread:
-            await anyio.to_thread.run_sync(_import, missing)
-        elif missing:
-            _import(missing)
-        if loop in self._by_loop or self.closed:  # another task opened it (or the client closed) meanwhile
-            return
-        self._make(loop, engine)
-        if not self._given and loop is not None:
-            keeper = self._keepers[loop] = self._keeper(loop)
-            await keeper.asend(None)  # started here, so this loop finalizes it when it shuts down
-
-    async def _keeper(self, loop: object) -> AsyncGenerator[None, None]:
-        """Closes ``loop``'s transport when the loop finalizes its async generators (at its shutdown)."""
-        try:
-            yield
-        finally:
-            self._keepers.pop(loop, None)
-            made = self._by_loop.pop(loop, None)
-            if made is not None:
-                with anyio.CancelScope(shield=True):
-                    await made[0].aclose()
-
-    def _make(self, loop: object, engine: str | None) -> tuple[Transport, str]:
-        from .. import _transport
-
-        o = self._options
-        transport: Transport
-        if self._given:
-            if self._by_loop:
-                [(first, _)] = self._by_loop.items()
-                raise WrongEventLoopError(
-                    "this client was given its own transport= or http_client=, which belongs to the event loop "
-                    f"it was first used on ({_describe(first)}); it is now used on another ({_describe(loop)}). "
-                    "Create the client (and its transport) inside the loop that uses it, or leave transport= and "
-                    "http_client= out: the SDK then makes connections for each loop itself."
-                )
-            if o.http_client is not None:
-                from .._transport._httpx import HttpxClientTransport
-
-                transport = HttpxClientTransport(o.http_client)
-            else:
-                assert o.transport is not None  # one of the two, or self._given is false
-                transport = _transport.adapt(o.transport)
-        else:
-            for old in [k for k in self._by_loop if getattr(k, "is_closed", lambda: False)()]:
-                del self._by_loop[old]  # a loop closed without finalizing its generators: its sockets went with it
-                self._keepers.pop(old, None)
-            transport = _transport.default_transport(
-                o.max_connections, o.max_keepalive, o.keepalive_expiry, engine=engine
-            )
-        made = self._by_loop[loop] = (transport, _transport.user_agent(transport))
-        return made
-
-    def current(self) -> tuple[Transport, str]:
-        """The running loop's transport and User-Agent (made now if :meth:`open` did not run on this loop)."""
-        loop = _running_loop()
-        made = self._by_loop.get(loop)
-        if made is None:
-            if self.closed:
-                raise ClientClosedError("the client is closed; create a new one")
-            made = self._make(loop, None)
-        return made
-
-    async def aclose(self) -> None:
-        """Close the running loop's transport; another loop's is closed there if that loop still runs."""
-        self.closed = True
-        loop = _running_loop()
-        keeper = self._keepers.pop(loop, None)
-        made = self._by_loop.pop(loop, None)
-        others, self._by_loop = self._by_loop, {}
-        self._keepers.clear()
-        for other, (transport, _) in others.items():
-            if self._given:  # the caller's own transport: closed with the client, as on its own loop
-                await transport.aclose()
-            elif getattr(other, "is_running", lambda: False)():
-                import asyncio
-
-                asyncio.run_coroutine_threadsafe(transport.aclose(), other)  # type: ignore[arg-type]
-        if made is not None:
-            await made[0].aclose()
-        if keeper is not None:
-            await keeper.aclose()
-
-
-def _describe(loop: object) -> str:
-    return "none" if loop is None else f"{type(loop).__module__}.{type(loop).__qualname__} at {id(loop):#x}"
-
-
 class Pipeline:
     """Executes endpoints for one client; ``with_options`` twins share what their options leave unchanged.
 
@@ -249,14 +94,14 @@ class Pipeline:
         *,
         signing: _Signing | None = None,
         limiter: RateLimiter | None = None,
-        connection: _Connection | None = None,
+        connection: Connection | None = None,
     ) -> None:
         from .._ratelimit import Unlimited
 
         self.options = options
         self._signing = signing or _Signing(options)
         self._limiter: RateLimiter = limiter or options.rate_limiter or Unlimited()
-        self._connection = connection or _Connection(options)
+        self._connection = connection or Connection(options)
         self._builder = Builder(
             options.base_url, options.path_overrides, options.timeout.as_dict(), options.default_headers
         )

@@ -29,7 +29,7 @@ from ._clients import client_kwargs
 from ._exchange import Answer, LoggedRequest, Request
 from ._faults import BEFORE, Fault, FaultBoard, fault_answer, mangle
 from ._handlers import TABLES
-from ._push import Outbox, PushAttempt, PushMessage
+from ._push import Outbox, PushAttempt, PushMessage, courier
 from ._records import Order
 from ._routes import Context, Route, Router, read_params
 from ._state import State
@@ -61,6 +61,10 @@ class FakePandaPon:
         redelivery_interval: seconds before a failed push is delivered again (the platform: half an hour).
         max_redeliveries: redeliveries before a push is dropped into :attr:`dead_letters` (the platform: 5).
         push_timeout: seconds a receiver has to answer a push (the platform: 1).
+        auto_deliver: when the fake is served with a lifespan (``pandapon fake-server``, uvicorn), it delivers the
+            pushes that are due by itself, looking every ``auto_deliver`` seconds; ``None`` (the default): pushes
+            go out only when the test calls :meth:`deliver_pending`. Compress the platform's schedule for tests
+            with ``redelivery_interval``.
         dedupe_seller_order_number: answer a repeated Taobao order create with the order first created under the
             same ``sellerOrderNumber``. Off by default: the platform publishes no server-side de-duplication, so
             the fake does not hide a client that creates twice.
@@ -90,6 +94,7 @@ class FakePandaPon:
         redelivery_interval: float = 1800.0,
         max_redeliveries: int = 5,
         push_timeout: float = 1.0,
+        auto_deliver: float | None = None,
         strict: bool | Set[str] | None = None,
     ) -> None:
         if timestamp_unit not in ("s", "ms", "auto"):
@@ -102,6 +107,9 @@ class FakePandaPon:
             raise ValueError(f"step_interval must be > 0 seconds or None, got {step_interval}")
         if redelivery_interval < 0 or max_redeliveries < 0 or push_timeout <= 0:
             raise ValueError("redelivery_interval and max_redeliveries must be >= 0 and push_timeout > 0")
+        if auto_deliver is not None and not auto_deliver > 0:
+            raise ValueError(f"auto_deliver must be > 0 seconds or None, got {auto_deliver}")
+        self.auto_deliver = auto_deliver
         #: The strict rules switched on (names of :data:`~pandapon.testing.STRICT_RULES`).
         self.strict: frozenset[str] = resolve_strict(strict)
         setup = random.Random(f"pandapon-fake:{seed}:credentials")
@@ -286,7 +294,12 @@ class FakePandaPon:
     # ------------------------------------------------------------------ the request pipeline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await serve(scope, receive, send, self._respond)
+        await serve(scope, receive, send, self._respond, self._courier if self.auto_deliver else None)
+
+    async def _courier(self) -> None:
+        """Under a lifespan with ``auto_deliver``: deliver the pushes that are due, for as long as the server runs."""
+        assert self.auto_deliver is not None
+        await courier(lambda client: self.deliver_pending(client), self.auto_deliver, self.callback_transport)
 
     async def _respond(self, request: Request) -> tuple[Answer | None, float]:
         """Answer one request; ``None`` means: drop the connection."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import urllib.parse
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 import anyio
@@ -23,11 +23,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Respond = Callable[[Request], Awaitable[tuple[Answer | None, float]]]
 
 
-async def serve(scope: Scope, receive: Receive, send: Send, respond: Respond) -> None:
-    """Serve one ASGI connection (HTTP or lifespan) with ``respond``."""
+async def serve(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    respond: Respond,
+    background: Callable[[], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    """Serve one ASGI connection (HTTP or lifespan) with ``respond``; ``background`` runs for the lifespan's
+    duration (cancelled at shutdown)."""
     kind = scope["type"]
     if kind == "lifespan":
-        await _lifespan(receive, send)
+        await _lifespan(receive, send, background)
         return
     if kind != "http":
         raise RuntimeError(f"FakePandaPon serves HTTP only, got a {kind!r} connection")
@@ -62,14 +69,18 @@ async def serve(scope: Scope, receive: Receive, send: Send, respond: Respond) ->
     await send({"type": "http.response.body", "body": answer.body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+async def _lifespan(receive: Receive, send: Send, background: Callable[[], Coroutine[Any, Any, None]] | None) -> None:
+    async with anyio.create_task_group() as tg:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if background is not None:
+                    tg.start_soon(background)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                tg.cancel_scope.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 async def _abort(send: Send, receive: Receive) -> None:

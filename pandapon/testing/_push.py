@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
 import attrs
@@ -12,7 +14,9 @@ import httpx
 
 from ._base import dumps, is_object
 
-__all__ = ["Outbox", "PushAttempt", "PushMessage", "sign_push"]
+__all__ = ["Outbox", "PushAttempt", "PushMessage", "courier", "sign_push"]
+
+log = logging.getLogger("pandapon.testing")
 
 
 def sign_push(body: bytes, secret: str) -> str:
@@ -91,7 +95,8 @@ class _Pending:
 
 
 class Outbox:
-    """Pending pushes and their history. Deliveries happen only in :meth:`deliver` (called by the test)."""
+    """Pending pushes and their history. Deliveries happen only in :meth:`deliver` (called by the test, or by the
+    served fake's courier); one round at a time."""
 
     def __init__(self, *, secret: str, redelivery_interval: float, max_redeliveries: int, timeout: float) -> None:
         self._secret = secret
@@ -101,6 +106,7 @@ class Outbox:
         self.pending: list[_Pending] = []
         self.attempts: list[PushAttempt] = []
         self.dead_letters: list[PushMessage] = []
+        self._round: anyio.Lock | None = None
 
     def add(self, message: PushMessage, url: str, due: float) -> None:
         self.pending.append(_Pending(message, url, due))
@@ -109,13 +115,16 @@ class Outbox:
         self, now: float, client: httpx.AsyncClient | None, transport: httpx.AsyncBaseTransport | None
     ) -> list[PushAttempt]:
         """Attempt every push due at ``now`` once; schedule a redelivery or dead-letter the failures."""
-        due = [entry for entry in self.pending if entry.due <= now]
-        if not due:
-            return []
-        if client is not None:
-            return [await self._attempt(client, entry, now) for entry in due]
-        async with httpx.AsyncClient(transport=transport) as own:
-            return [await self._attempt(own, entry, now) for entry in due]
+        if self._round is None:
+            self._round = anyio.Lock()
+        async with self._round:  # a test's deliver_pending() and the courier never send the same push twice
+            due = [entry for entry in self.pending if entry.due <= now]
+            if not due:
+                return []
+            if client is not None:
+                return [await self._attempt(client, entry, now) for entry in due]
+            async with httpx.AsyncClient(transport=transport) as own:
+                return [await self._attempt(own, entry, now) for entry in due]
 
     async def _attempt(self, client: httpx.AsyncClient, entry: _Pending, now: float) -> PushAttempt:
         entry.attempts += 1
@@ -142,3 +151,18 @@ class Outbox:
         else:
             entry.due = now + self.redelivery_interval
         return attempt
+
+
+async def courier(
+    deliver: Callable[[httpx.AsyncClient], Awaitable[object]],
+    interval: float,
+    transport: httpx.AsyncBaseTransport | None,
+) -> None:
+    """Call ``deliver`` every ``interval`` seconds with one client, until cancelled (a served fake's lifespan)."""
+    async with httpx.AsyncClient(transport=transport) as client:
+        while True:
+            try:
+                await deliver(client)
+            except Exception:  # never let one bad round stop the deliveries
+                log.exception("FakePandaPon: a push delivery round failed")
+            await anyio.sleep(interval)
