@@ -220,8 +220,23 @@ async def _run_fake() -> None:
     )
 
 
+def _where() -> str:
+    """Where PANDAPON_BASE_URL points, in words: the platform, or the local server it names."""
+    import urllib.parse
+
+    from ._options import DEFAULT_BASE_URL
+
+    url = os.environ.get("PANDAPON_BASE_URL") or DEFAULT_BASE_URL
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if url.rstrip("/") == DEFAULT_BASE_URL.rstrip("/"):
+        return f"the real platform ({url})"
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return f"a local server at {url} (e.g. `pandapon fake-server`), not the real platform"
+    return f"{url} (PANDAPON_BASE_URL)"
+
+
 async def _run_real() -> None:
-    print("pandapon demo: read-only calls against the real platform (PANDAPON_* credentials found)")
+    print(f"pandapon demo: read-only calls against {_where()} (PANDAPON_* credentials found)")
     async with AsyncPandaPon() as client:
         print("\nAsyncPandaPon (awaited):")
         page = await client.alibaba.products.search_by_keyword(keyword="T恤", begin_page=1, page_size=3, country="en")

@@ -20,7 +20,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_operations_lists_all_71(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["operations"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    header, *lines = capsys.readouterr().out.strip().splitlines()
+    assert header.split() == ["OPERATION", "METHOD", "PATH", "CONFIDENCE", "TITLE"]
     assert len(lines) == 71
     assert any(line.startswith("taobao.orders.update_warehouse") and "POST" in line for line in lines)
 

@@ -1,0 +1,82 @@
+"""What the commands share: the usage error, JSON output, the catalogue of operations."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from typing import Any
+
+from .._converter import to_wire
+from .._endpoint import Endpoint
+
+__all__ = ["Operation", "UsageError", "catalogue", "find", "json_out"]
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit status 2)."""
+
+
+def json_out(value: object, *, compact: bool = False) -> str:
+    """``value`` (models included, by wire names) as JSON: indented, or on one line. Money (``Decimal``) is a
+    string with its exact digits."""
+    wire = to_wire(value)
+    if compact:
+        return json.dumps(wire, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(wire, ensure_ascii=False, indent=2, default=str)
+
+
+class Operation:
+    """One operation of the catalogue: its endpoint, its async method (for its signature and docstring)."""
+
+    def __init__(self, op_id: str, resource: str, method: str) -> None:
+        module = importlib.import_module(f"pandapon._generated.resources.{resource.replace('.', '_')}")
+        self.id = op_id
+        self.resource = resource
+        self.name = method
+        self.endpoint: Endpoint[Any] = getattr(module, "_" + method.upper())
+        self.function = getattr(getattr(module, module.__all__[0]), method)
+        self.doc = inspect.getdoc(self.function) or ""
+
+    @property
+    def title(self) -> str:
+        return self.doc.splitlines()[0].rstrip(".") if self.doc else ""
+
+    def parameters(self) -> list[inspect.Parameter]:
+        return [p for p in inspect.signature(self.function).parameters.values() if p.name != "self"]
+
+    def as_dict(self) -> dict[str, object]:
+        e = self.endpoint
+        return {
+            "operation": self.id,
+            "method": e.method,
+            "path": e.path,
+            "confidence": e.confidence,
+            "idempotent": e.idempotent,
+            "title": self.title,
+        }
+
+
+def catalogue() -> list[Operation]:
+    """Every operation, sorted by id."""
+    from .._generated.operations import OPERATIONS
+
+    return [Operation(op_id, resource, name) for op_id, (resource, name, _) in sorted(OPERATIONS.items())]
+
+
+def find(op_id: str) -> Operation:
+    """The operation ``op_id``, or a :class:`UsageError` with the closest names."""
+    import difflib
+
+    from .._generated.operations import OPERATIONS
+
+    entry = OPERATIONS.get(op_id)
+    if entry is None:
+        close = (
+            difflib.get_close_matches(op_id, OPERATIONS, n=5, cutoff=0.6)
+            or [op for op in OPERATIONS if op_id.split(".")[-1] in op][:5]
+        )
+        hint = f"; did you mean {', '.join(close)}?" if close else "; run `pandapon operations` for the list"
+        raise UsageError(f"unknown operation {op_id!r}{hint}")
+    resource, name, _ = entry
+    return Operation(op_id, resource, name)
