@@ -24,6 +24,7 @@ def fake_server(args: argparse.Namespace) -> int:
         auto_deliver=0.2,
         redelivery_interval=args.redelivery_interval,
         max_redeliveries=args.max_redeliveries,
+        doc_examples=True,  # the ids of the docs' examples exist, so copied snippets work against it
     )
     if args.callback_url:
         fake.register_callback(args.callback_url)

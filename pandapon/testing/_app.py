@@ -26,12 +26,14 @@ from ._asgi import Receive, Scope, Send, serve
 from ._auth import FakeCredentials, NonceLedger, TimestampUnit, TokenBucket, authenticate
 from ._base import BusinessError, dumps
 from ._clients import client_kwargs
+from ._examples import add_doc_examples
 from ._exchange import Answer, LoggedRequest, Request
 from ._faults import BEFORE, Fault, FaultBoard, fault_answer, mangle
 from ._handlers import TABLES
 from ._push import Outbox, PushAttempt, PushMessage, courier
 from ._records import Order
 from ._routes import Context, Route, Router, read_params
+from ._settings import check_settings
 from ._state import State
 from ._strict import resolve_strict
 
@@ -61,10 +63,9 @@ class FakePandaPon:
         redelivery_interval: seconds before a failed push is delivered again (the platform: half an hour).
         max_redeliveries: redeliveries before a push is dropped into :attr:`dead_letters` (the platform: 5).
         push_timeout: seconds a receiver has to answer a push (the platform: 1).
-        auto_deliver: when the fake is served with a lifespan (``pandapon fake-server``, uvicorn), it delivers the
-            pushes that are due by itself, looking every ``auto_deliver`` seconds; ``None`` (the default): pushes
-            go out only when the test calls :meth:`deliver_pending`. Compress the platform's schedule for tests
-            with ``redelivery_interval``.
+        doc_examples: also hold the product and the unpaid order the docs' examples use (see ``_examples``).
+        auto_deliver: served with a lifespan (uvicorn), deliver due pushes by itself every ``auto_deliver``
+            seconds, on the ``redelivery_interval`` schedule; ``None``: only :meth:`deliver_pending` delivers.
         dedupe_seller_order_number: answer a repeated Taobao order create with the order first created under the
             same ``sellerOrderNumber``. Off by default: the platform publishes no server-side de-duplication, so
             the fake does not hide a client that creates twice.
@@ -95,20 +96,19 @@ class FakePandaPon:
         max_redeliveries: int = 5,
         push_timeout: float = 1.0,
         auto_deliver: float | None = None,
+        doc_examples: bool = False,
         strict: bool | Set[str] | None = None,
     ) -> None:
-        if timestamp_unit not in ("s", "ms", "auto"):
-            raise ValueError(f"timestamp_unit must be 's', 'ms' or 'auto', got {timestamp_unit!r}")
-        if rate_limit is not None and rate_limit <= 0:
-            raise ValueError(f"rate_limit must be > 0 requests per second or None, got {rate_limit}")
-        if burst is not None and burst < 1:
-            raise ValueError(f"burst must be >= 1, got {burst}")
-        if step_interval is not None and step_interval <= 0:
-            raise ValueError(f"step_interval must be > 0 seconds or None, got {step_interval}")
-        if redelivery_interval < 0 or max_redeliveries < 0 or push_timeout <= 0:
-            raise ValueError("redelivery_interval and max_redeliveries must be >= 0 and push_timeout > 0")
-        if auto_deliver is not None and not auto_deliver > 0:
-            raise ValueError(f"auto_deliver must be > 0 seconds or None, got {auto_deliver}")
+        check_settings(
+            timestamp_unit,
+            rate_limit,
+            burst,
+            step_interval,
+            redelivery_interval,
+            max_redeliveries,
+            push_timeout,
+            auto_deliver,
+        )
         self.auto_deliver = auto_deliver
         #: The strict rules switched on (names of :data:`~pandapon.testing.STRICT_RULES`).
         self.strict: frozenset[str] = resolve_strict(strict)
@@ -140,6 +140,8 @@ class FakePandaPon:
             max_redeliveries=max_redeliveries,
             timeout=push_timeout,
         )
+        if doc_examples:  # the docs' ids: product 672991141190, order 1024285237573584051
+            add_doc_examples(self._state, self.now())
         self._router = Router(TABLES)
         #: Every request, in arrival order.
         self.request_log: list[LoggedRequest] = []

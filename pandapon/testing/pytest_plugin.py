@@ -2,13 +2,15 @@
 
 - ``pandapon_fake``: a fresh :class:`FakePandaPon` (seed 0) per test;
 - ``pandapon_client``: a sync :class:`~pandapon.PandaPon` wired to it in-process (closed after the test);
-- ``pandapon_async_client``: an :class:`~pandapon.AsyncPandaPon` wired to it (for ``anyio`` / ``pytest-asyncio``
-  tests; closed after the test).
+- ``pandapon_async_client``: an :class:`~pandapon.AsyncPandaPon` wired to it in-process.
+
+All three are plain (synchronous) fixtures, so they work with anyio's pytest plugin and with pytest-asyncio in
+strict and auto mode: an async fixture would need the plugin's own decorator in pytest-asyncio's strict mode.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -32,7 +34,7 @@ def pandapon_client(pandapon_fake: FakePandaPon) -> Iterator[PandaPon]:
 
 
 @pytest.fixture
-async def pandapon_async_client(pandapon_fake: FakePandaPon) -> AsyncIterator[AsyncPandaPon]:
-    """An async client talking to ``pandapon_fake`` in-process."""
-    async with pandapon_fake.async_client() as client:
-        yield client
+def pandapon_async_client(pandapon_fake: FakePandaPon) -> AsyncPandaPon:
+    """An async client talking to ``pandapon_fake`` in-process: it holds no sockets, so it needs no closing, and it
+    opens on whichever event loop the test runs."""
+    return pandapon_fake.async_client()

@@ -177,3 +177,5 @@ def test_fake_server_prints_the_credentials_and_serves(
     assert "PANDAPON_ACCESS_SECRET=" in out
     assert served["port"] == 8099 and served["date_header"] is False
     assert served["app"].callback_url == "http://127.0.0.1:9/hook"
+    assert "1024285237573584051" in served["app"].orders  # the docs' example order: copied snippets find it
+    assert served["app"].auto_deliver  # it pushes by itself
