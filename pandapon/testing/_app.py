@@ -33,7 +33,7 @@ from ._handlers import TABLES
 from ._push import Outbox, PushAttempt, PushMessage, courier
 from ._records import Order
 from ._routes import Context, Route, Router, read_params
-from ._settings import check_settings
+from ._settings import check_push_settings, check_settings
 from ._state import State
 from ._strict import resolve_strict
 
@@ -99,16 +99,8 @@ class FakePandaPon:
         doc_examples: bool = False,
         strict: bool | Set[str] | None = None,
     ) -> None:
-        check_settings(
-            timestamp_unit,
-            rate_limit,
-            burst,
-            step_interval,
-            redelivery_interval,
-            max_redeliveries,
-            push_timeout,
-            auto_deliver,
-        )
+        check_settings(timestamp_unit, rate_limit, burst, step_interval)
+        check_push_settings(redelivery_interval, max_redeliveries, push_timeout, auto_deliver)
         self.auto_deliver = auto_deliver
         #: The strict rules switched on (names of :data:`~pandapon.testing.STRICT_RULES`).
         self.strict: frozenset[str] = resolve_strict(strict)
