@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["running_on_asyncio"]
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+__all__ = ["run_in_worker_thread", "running_on_asyncio"]
 
 
 def running_on_asyncio() -> bool:
@@ -20,3 +25,16 @@ def running_on_asyncio() -> bool:
         return sniffio.current_async_library() == "asyncio"
     except sniffio.AsyncLibraryNotFoundError:
         return False
+
+
+async def run_in_worker_thread(fn: Callable[..., T], *args: object, on_asyncio: bool) -> T:
+    """``fn(*args)`` in a worker thread, through the event loop's own means rather than ``anyio.to_thread``: the
+    first ``anyio.to_thread`` call imports anyio's backend module on the loop (tens of milliseconds), which is
+    what the SDK's first call moves off it."""
+    if on_asyncio:
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+    import trio
+
+    return await trio.to_thread.run_sync(fn, *args)

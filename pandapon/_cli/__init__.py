@@ -113,10 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         "Serve the embedded fake PandaPon over HTTP. With --callback-url it pushes signed callbacks by itself as "
         "orders change, and redelivers failed ones on the platform's schedule.",
     )
-    server.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
-    server.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    _listening(server, 8080)
     server.add_argument(
-        "--seed", type=int, default=0, help="seed of the catalogue, ids and credentials (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the catalogue, ids and credentials (default: %(default)s)",
     )
     server.add_argument("--callback-url", default=None, metavar="URL", help="push callbacks to this URL")
     server.add_argument(
@@ -128,7 +131,11 @@ def _parser() -> argparse.ArgumentParser:
         "compress it for tests)",
     )
     server.add_argument(
-        "--max-redeliveries", type=int, default=5, help="redeliveries before a push is dropped (default: %(default)s)"
+        "--max-redeliveries",
+        type=int,
+        default=5,
+        metavar="N",
+        help="redeliveries before a push is dropped (default: %(default)s)",
     )
 
     listen = command(
@@ -136,10 +143,15 @@ def _parser() -> argparse.ArgumentParser:
         "receive pushes and print the verified events as they arrive",
         "Receive PandaPon pushes over HTTP, verify them with the access secret and print each event.",
     )
-    listen.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
-    listen.add_argument("--port", type=int, default=8081, help="port to listen on (default: %(default)s)")
+    _listening(listen, 8081)
     listen.add_argument("--secret", default=None, help="the access secret (default: PANDAPON_ACCESS_SECRET)")
     return parser
+
+
+def _listening(parser: argparse.ArgumentParser, port: int) -> None:
+    """``--host`` and ``--port`` of a command that serves HTTP (loopback by default)."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=port, help="port to listen on (default: %(default)s)")
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from .._backend import run_in_worker_thread, running_on_asyncio
 from .._exceptions import ClientClosedError, WrongEventLoopError
 
 if TYPE_CHECKING:
@@ -76,14 +77,17 @@ class Connection:
             return
         from .. import _transport
 
-        wanted = ["pandapon._converter"]
+        on_asyncio = running_on_asyncio()
+        # anyio's backend too: the SDK's first use of anyio (a retry's sleep, a deadline) would import it, about as
+        # long as aiohttp, on the loop.
+        wanted = ["pandapon._converter", "anyio._backends._asyncio" if on_asyncio else "anyio._backends._trio"]
         engine = None
         if not self._given:
             engine = _transport.default_engine()
             wanted.append(_transport.ENGINE_MODULES[engine])
         missing = tuple(m for m in wanted if m not in sys.modules)
         if missing and in_thread:
-            await anyio.to_thread.run_sync(_import, missing)
+            await run_in_worker_thread(_import, missing, on_asyncio=on_asyncio)
         elif missing:
             _import(missing)
         if loop in self._by_loop or self.closed:  # another task opened it (or the client closed) meanwhile
