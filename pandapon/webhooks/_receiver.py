@@ -199,9 +199,7 @@ class WebhookReceiver:
         )
         if self.dead_letter is not None:
             try:
-                result = self.dead_letter(event)
-                if inspect.isawaitable(result):
-                    await result
+                await self._dispatch((self.dead_letter,), event)  # a sync hook runs in a worker thread, as handlers do
             except Exception:
                 log.exception("dead_letter failed for %s; the push stays unacknowledged", event.message_type)
                 await self.dedupe.release(key)
