@@ -299,10 +299,12 @@ class FakePandaPon:
         """Answer one request; ``None`` means: drop the connection."""
         route, path_params = self._router.match(request.method, request.path)
         if route is None:
-            known = self._router.knows_path(request.path)
-            status = 405 if known else 404
-            text = f"{request.method} not allowed on {request.path}" if known else f"no such path: {request.path}"
-            return self._log(request, self._error(status, status, text), None), self.clock()
+            allowed = self._router.allowed(request.path)
+            if not allowed:
+                return self._log(request, self._error(404, 404, f"no such path: {request.path}"), None), self.clock()
+            text = f"{request.method} not allowed on {request.path}; allowed: {', '.join(allowed)}"
+            answer = self._error(405, 405, text, headers=(("Allow", ", ".join(allowed)),))
+            return self._log(request, answer, None), self.clock()
         fired = self._faults.fire(request.method, request.path)
         self.faults_fired.update(f.kind for f in fired.faults)
         wall = self.clock() + fired.skew
@@ -366,7 +368,7 @@ class FakePandaPon:
     def _business(self, route: Route, error: BusinessError) -> Answer:
         if route.envelope == "code-msg-only":
             return Answer(200, dumps({"code": error.code, "msg": error.msg}), code=error.code)
-        return self._error(200, error.code, error.msg)
+        return self._error(error.status, error.code, error.msg)
 
     def _log(self, request: Request, answer: Answer | None, fault: str | None) -> Answer | None:
         status, code = (None, None) if answer is None else (answer.status, answer.code)

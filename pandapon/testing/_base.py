@@ -21,10 +21,11 @@ __all__ = [
 class BusinessError(Exception):
     """A refusal the platform answers as HTTP 200 with a non-success ``code`` (400 bad parameter, 404 unknown id)."""
 
-    def __init__(self, code: int, msg: str) -> None:
+    def __init__(self, code: int, msg: str, *, status: int = 200) -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
+        self.status = status  # the HTTP status: 200 for a business refusal, 4xx for one refused before the handler
 
 
 def bad(message: str) -> BusinessError:

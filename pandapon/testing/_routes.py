@@ -92,9 +92,12 @@ class Router:
         """Every route as ``"METHOD path"``: fixed paths first, then the patterns."""
         return tuple(r.key for r in [*self._fixed.values(), *self._patterns])
 
-    def knows_path(self, path: str) -> bool:
-        """Tell whether a fixed path is served under some method (a wrong method is then 405, not 404)."""
-        return any(known == path for _, known in self._fixed)
+    def allowed(self, path: str) -> list[str]:
+        """The methods ``path`` is served under, fixed or ``{name}`` paths alike (a wrong method is then 405 with
+        these in ``Allow``, not 404); empty for an unknown path."""
+        methods = {method for method, known in self._fixed if known == path}
+        methods.update(r.method for r in self._patterns if _fits(r.path, path))
+        return sorted(methods)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         """Return the route of a request and its path parameters; ``(None, {})`` when nothing matches."""
@@ -102,30 +105,39 @@ class Router:
         if found is not None:
             return found, {}
         for candidate in self._patterns:
-            if candidate.method != method:
-                continue
-            pattern = candidate.path.split("/")
-            parts = path.split("/")
-            if len(pattern) != len(parts):
-                continue
-            params: dict[str, str] = {}
-            for want, got in zip(pattern, parts, strict=True):
-                if want.startswith("{") and want.endswith("}"):
-                    params[want[1:-1]] = got.strip()
-                elif want != got:
-                    break
-            else:
-                return candidate, params
+            if candidate.method == method:
+                params = _fits(candidate.path, path)
+                if params is not None:
+                    return candidate, params
         return None, {}
+
+
+def _fits(template: str, path: str) -> dict[str, str] | None:
+    """The ``{name}`` parameters of ``path`` under ``template``, or ``None`` when it does not fit."""
+    pattern, parts = template.split("/"), path.split("/")
+    if len(pattern) != len(parts):
+        return None
+    params: dict[str, str] = {}
+    for want, got in zip(pattern, parts, strict=True):
+        if want.startswith("{") and want.endswith("}"):
+            params[want[1:-1]] = got.strip()
+        elif want != got:
+            return None
+    return params
 
 
 def read_params(request: Request, path_params: dict[str, str]) -> Params:
     """Gather a request's parameters: the query (without the query signature), the JSON body, the path parameters.
 
-    Raises ``BusinessError`` (code 400) when a body is not a JSON object.
+    Raises ``BusinessError`` (code 400) when a body is not a JSON object, and (HTTP 415, code 415) when a body
+    comes with another content type (as Spring-based servers like the platform's answer).
     """
     values: dict[str, object] = {k: v for k, v in request.query.items() if k not in ("timestamp", "sign")}
     if request.method != "GET" and request.body.strip():
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != "application/json":
+            got = repr(request.headers["content-type"]) if "content-type" in request.headers else "none"
+            raise BusinessError(415, f"expected a JSON body with Content-Type application/json, got {got}", status=415)
         try:
             body: object = json.loads(request.body)
         except ValueError as exc:
