@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, ove
 import attrs
 import httpx
 
-from ._exceptions import InvalidInputError
+from ._exceptions import ConfigurationError, InvalidInputError
 from ._logging import setup_logging
 from ._signing import mask_key
 from ._types import fields_repr
@@ -116,7 +116,7 @@ class AsyncPandaPon:
         # The options and the pipeline load with the first client, not at `import pandapon`.
         from ._options import ClientOptions
 
-        self._init(_pipeline(ClientOptions.create(key, secret, user, **options)))
+        self._init(_pipeline(checked(ClientOptions.create(key, secret, user, **options))))
 
     @classmethod
     def _from_options(cls, options: ClientOptions) -> AsyncPandaPon:
@@ -249,7 +249,7 @@ class AsyncPandaPon:
         close it too.
         """
         twin = AsyncPandaPon.__new__(AsyncPandaPon)
-        twin._init(self._pipeline.with_options(self.options.evolve(**changes)))
+        twin._init(self._pipeline.with_options(checked(self.options.evolve(**changes))))
         twin.raw = self.raw
         return twin
 
@@ -273,6 +273,27 @@ class AsyncPandaPon:
     def __repr__(self) -> str:
         o = self.options
         return f"AsyncPandaPon(access_key={mask_key(o.access_key)!r}, user_id={o.user_id!r}, base_url={o.base_url!r})"
+
+
+def checked(options: ClientOptions) -> ClientOptions:
+    """``options``, once its ``path_overrides`` keys are known operation ids (a typo would silently change nothing).
+
+    Raises:
+        ConfigurationError: naming the unknown key and the closest operation ids.
+    """
+    if options.path_overrides:
+        import difflib
+
+        from ._generated.operations import OPERATIONS
+
+        for op in options.path_overrides:
+            if op not in OPERATIONS:
+                close = difflib.get_close_matches(str(op), OPERATIONS, n=3, cutoff=0.5)
+                hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                raise ConfigurationError(
+                    f"path_overrides: unknown operation {op!r}{hint} (`pandapon operations` lists the ids)"
+                )
+    return options
 
 
 def _pipeline(options: ClientOptions) -> Pipeline:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ import httpx
 
 from ._client import AsyncPandaPon
 from ._converter import to_wire
+from ._exceptions import PandaPonInferredEndpointWarning
 from ._sync import PandaPon
 from ._types import JSON
 
@@ -260,7 +262,10 @@ def run_demo(*, real: bool = False) -> int:
         print("pandapon demo --real needs PANDAPON_ACCESS_KEY, PANDAPON_ACCESS_SECRET and PANDAPON_USER_ID")
         return 2
     try:
-        anyio.run(_run_real if have_credentials else _run_fake)
+        with warnings.catch_warnings():
+            if not have_credentials:  # the fake serves the inferred paths; the warnings are about the platform
+                warnings.simplefilter("ignore", PandaPonInferredEndpointWarning)
+            anyio.run(_run_real if have_credentials else _run_fake)
     except Exception as exc:  # the demo reports, it never shows a traceback
         print(f"\npandapon demo failed: {type(exc).__name__}: {exc}")
         return 1

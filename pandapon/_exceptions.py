@@ -44,6 +44,7 @@ __all__ = [
     "MalformedResponseError",
     "OutcomeUnknownError",
     "PandaPonError",
+    "PandaPonInferredEndpointWarning",
     "RateLimitError",
     "ResponseValidationError",
     "WrongEventLoopError",
@@ -86,6 +87,11 @@ class ClientClosedError(PandaPonError, RuntimeError):
 
 class WrongThreadError(PandaPonError, RuntimeError):
     """A sync ``PandaPon`` method was called from inside its own event-loop thread, which would deadlock."""
+
+
+class PandaPonInferredEndpointWarning(UserWarning):
+    """The first call of an operation whose path PandaPon's docs do not publish (``inferred``), on a client that
+    has no ``path_overrides`` entry for it: the path is the SDK's proposal. Filter it like any ``UserWarning``."""
 
 
 class WrongEventLoopError(PandaPonError, RuntimeError):

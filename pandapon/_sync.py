@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
-from ._client import AsyncPandaPon, RawResponse
+from ._client import AsyncPandaPon, RawResponse, checked
 from ._exceptions import ConfigurationError, InvalidInputError
 from ._facade import SyncResource
 from ._options import ClientOptions
@@ -81,7 +81,7 @@ class PandaPon:
     ) -> None:
         if backend not in ("asyncio", "trio"):
             raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
-        self._options = ClientOptions.create(key, secret, user, **options)  # in the caller's thread
+        self._options = checked(ClientOptions.create(key, secret, user, **options))  # in the caller's thread
         self._runner = Portal(self._options, backend, close_timeout)
         self._changes: dict[str, Any] = {}
         self._views: dict[int, tuple[AsyncPandaPon, AsyncPandaPon]] = {}
@@ -188,7 +188,7 @@ class PandaPon:
         signers and limiter wherever ``changes`` leave them as they are. Bad settings raise here, in your thread.
         """
         twin = PandaPon.__new__(PandaPon)
-        twin._options = self._options.evolve(**changes)
+        twin._options = checked(self._options.evolve(**changes))
         twin._runner = self._runner
         twin._changes = {**self._changes, **changes}
         twin._views = {}

@@ -7,6 +7,7 @@ has. ``python tools/docgen.py --check`` exits 1 when the committed pages are sta
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,12 @@ BADGE = {"documented": "🟢 documented", "corroborated": "🟡 corroborated", "
 
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _code_cell(text: str) -> str:
+    """Code in a table cell: ``<code>`` with ``|`` as an entity. (A backslash-escaped ``|`` inside backticks, GFM's
+    way, shows its backslash on the site: Python-Markdown does not unescape inside code spans.)"""
+    return "<code>" + html.escape(" ".join(str(text).split()), quote=False).replace("|", "&#124;") + "</code>"
 
 
 def operation_page(gen: Generator, o: Operation) -> list[str]:
@@ -63,7 +70,7 @@ def operation_page(gen: Generator, o: Operation) -> list[str]:
             ann = gen.request_kind(p.schema, o.resource, o.op_id)[0]
             unit = gen.unnull(p.schema).get("x-pandapon-money-unit")
             desc = _cell(p.description) + (f" Unit: {unit}." if unit else "")
-            lines.append(f"| `{p.py}` | `{p.wire}` | `{_cell(ann)}` | {'yes' if p.required else ''} | {desc} |")
+            lines.append(f"| `{p.py}` | `{p.wire}` | {_code_cell(ann)} | {'yes' if p.required else ''} | {desc} |")
         lines.append("")
     elif not op.get("x-pandapon-request-fields-known", True):
         lines += ["The request fields are not documented: pass them as a mapping with their wire names.", ""]

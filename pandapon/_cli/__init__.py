@@ -173,9 +173,24 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 2
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """A warning as one line on standard error (``pandapon: warning: ...``), without the source line."""
+    print(f"pandapon: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    import warnings
+
     parser = _parser()
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
+    try:
+        return _main(parser, argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
         return _run(parser, args)

@@ -106,6 +106,7 @@ class Pipeline:
             options.base_url, options.path_overrides, options.timeout.as_dict(), options.default_headers
         )
         self._reader = EnvelopeReader(options, _converter)
+        self._warned: set[str] = set()  # inferred operations already warned about on this client
 
     def with_options(self, options: ClientOptions) -> Pipeline:
         """A pipeline with ``options`` that shares this one's signers, limiter and connections where unchanged."""
@@ -155,6 +156,8 @@ class Pipeline:
         connection = self._connection
         if connection.closed:
             raise ClientClosedError("the client is closed; create a new one")
+        if endpoint.confidence == "inferred" and endpoint.operation_id not in self._warned:
+            self._warn_inferred(endpoint)
         if connection.cold:  # the first call on this event loop
             await connection.open()
         wire: Mapping[str, object] | None
@@ -176,6 +179,24 @@ class Pipeline:
             if found is None:
                 raise
             return cast("T", found)
+
+    def _warn_inferred(self, endpoint: Endpoint[Any]) -> None:
+        """Once per operation and client: say that its path is the SDK's proposal (unless overridden)."""
+        self._warned.add(endpoint.operation_id)
+        if endpoint.operation_id in self.options.path_overrides:
+            return
+        import warnings
+
+        from .._exceptions import PandaPonInferredEndpointWarning
+
+        op = endpoint.operation_id
+        warnings.warn(
+            f"{op} calls {endpoint.method} {endpoint.path}, a path PandaPon's docs do not publish (inferred from a "
+            f"sibling endpoint). If the platform answers 404, fix it without a release: "
+            f"path_overrides={{{op!r}: '/the/right/path'}}, or call client.request(...).",
+            PandaPonInferredEndpointWarning,
+            stacklevel=4,
+        )
 
     async def _attempts(
         self,
