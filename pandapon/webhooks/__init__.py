@@ -33,8 +33,9 @@ from ._events import (
     classify,
     parse_event,
 )
-from ._receiver import WebhookReceiver, WsgiWebhookReceiver
+from ._receiver import WebhookReceiver
 from ._verify import WebhookVerifier, raw_body
+from ._wsgi import WsgiWebhookReceiver
 
 __all__ = [
     "Claim",

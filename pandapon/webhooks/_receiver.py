@@ -22,13 +22,12 @@ or handed off durably; do not send it again". Nothing is lost:
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import json
 import logging
-import threading
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import anyio
 from anyio.abc import TaskGroup
@@ -36,15 +35,21 @@ from anyio.abc import TaskGroup
 from .._backend import running_on_asyncio
 from ._dedupe import DedupeStore, InMemoryDedupe
 from ._errors import WebhookError
-from ._events import EventKind, WebhookEvent, parse_event
+from ._events import PriceChangeEvent, RefundEvent, StatusChangeEvent, UnknownEvent, WebhookEvent, parse_event
 from ._verify import WebhookVerifier
 
-__all__ = ["WebhookReceiver", "WsgiWebhookReceiver"]
+__all__ = ["WebhookReceiver"]
 
 log = logging.getLogger("pandapon.webhooks")
 
 Handler = Callable[[WebhookEvent], Awaitable[None] | None]
 H = TypeVar("H", bound=Handler)
+HPrice = TypeVar("HPrice", bound=Callable[[PriceChangeEvent], Awaitable[None] | None])
+HStatus = TypeVar("HStatus", bound=Callable[[StatusChangeEvent], Awaitable[None] | None])
+HRefund = TypeVar("HRefund", bound=Callable[[RefundEvent], Awaitable[None] | None])
+HUnknown = TypeVar("HUnknown", bound=Callable[[UnknownEvent], Awaitable[None] | None])
+_KINDS = ("price_change", "status_change", "refund", "unknown", "*")
+_MESSAGE_TYPE = re.compile(r"[0-9A-Z][0-9A-Z_]*")
 ASGIReceive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 ASGISend = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
@@ -99,11 +104,37 @@ class WebhookReceiver:
 
     # ------------------------------------------------------------------ registration
 
-    def on(self, *kinds: EventKind | str) -> Callable[[H], H]:
-        """Register a handler for event kinds (``"price_change"``, ``"status_change"``, ``"refund"``,
-        ``"unknown"``), exact message types, or ``"*"`` for everything. Async or sync functions."""
+    @overload
+    def on(self, kind: Literal["price_change"], /) -> Callable[[HPrice], HPrice]: ...
+    @overload
+    def on(self, kind: Literal["status_change"], /) -> Callable[[HStatus], HStatus]: ...
+    @overload
+    def on(self, kind: Literal["refund"], /) -> Callable[[HRefund], HRefund]: ...
+    @overload
+    def on(self, kind: Literal["unknown"], /) -> Callable[[HUnknown], HUnknown]: ...
+    @overload
+    def on(self, *kinds: str) -> Callable[[H], H]: ...
 
-        def register(fn: H) -> H:
+    def on(self, *kinds: str) -> Callable[[Any], Any]:
+        """Register a handler for event kinds (``"price_change"``, ``"status_change"``, ``"refund"``,
+        ``"unknown"``), exact message types (upper case, e.g. ``"TAOBAO_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY"``), or
+        ``"*"`` (the default) for everything. Async or sync functions.
+
+        For one kind the handler's parameter is that kind's event class (``StatusChangeEvent`` for
+        ``"status_change"``), which type checkers verify; for several, or for message types, ``WebhookEvent``.
+
+        Raises:
+            ValueError: at registration, for a name that is none of these (e.g. ``"status_chnage"``): such a
+                handler would never run.
+        """
+        for kind in kinds:
+            if kind not in _KINDS and not _MESSAGE_TYPE.fullmatch(kind):
+                raise ValueError(
+                    f"unknown event name {kind!r}: expected one of {', '.join(repr(k) for k in _KINDS)}, or an "
+                    "exact message type in upper case (e.g. 'TAOBAO_ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY')"
+                )
+
+        def register(fn: Any) -> Any:
             for kind in kinds or ("*",):
                 self._handlers.setdefault(kind, []).append(fn)
             return fn
@@ -315,76 +346,3 @@ async def _respond(send: ASGISend, status: int, text: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-class WsgiWebhookReceiver:
-    """The same receiver as a WSGI application (Flask, Django): runs :meth:`WebhookReceiver.handle` on one
-    background event loop (an anyio portal), so slow handlers keep running after the 503 answer."""
-
-    def __init__(self, receiver: WebhookReceiver) -> None:
-        self.receiver = receiver
-        self._lock = threading.Lock()
-        self._portal: Any = None
-        self._cm: Any = None
-
-    def _ensure(self) -> Any:
-        with self._lock:
-            if self._portal is None:
-                from anyio.from_thread import start_blocking_portal
-
-                self._cm = start_blocking_portal()
-                self._portal = self._cm.__enter__()
-                self._portal.start_task_soon(self._run_group)
-            return self._portal
-
-    async def _run_group(self) -> None:
-        async with anyio.create_task_group() as tg:
-            self.receiver._task_group = tg
-            await anyio.sleep_forever()
-
-    def close(self) -> None:
-        """Stop the background loop (cancelling handlers still running: their pushes stay unacknowledged)."""
-        with self._lock:
-            portal, cm, self._portal, self._cm = self._portal, self._cm, None, None
-        if portal is not None:
-            self.receiver._task_group = None
-            close = getattr(self.receiver.dedupe, "aclose", None)
-            if close is not None:
-                portal.call(close)
-            portal.call(portal.stop, True)
-            cm.__exit__(None, None, None)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
-            status, text = 405, "POST only"
-        else:
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > self.receiver.verifier.max_body:
-                status, text = 413, "too large"
-            else:
-                body = environ["wsgi.input"].read(length) if length else b""
-                headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-                if "CONTENT_TYPE" in environ:
-                    headers["content-type"] = environ["CONTENT_TYPE"]
-                portal = self._ensure()
-                status, text = portal.call(functools.partial(self.receiver.handle, body, headers))
-        payload = json.dumps({"status": status, "message": text}).encode()
-        start_response(
-            f"{status} {_REASONS.get(status, 'Status')}",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-        )
-        return [payload]
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
