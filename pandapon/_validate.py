@@ -75,12 +75,22 @@ def expect(
     if many:
         word = f"a list of {word.removeprefix('a ').removeprefix('an ')}"
 
+    def blank_id(value: object) -> bool:  # a required id that is empty reaches the server as a wrong lookup
+        return kind == "id" and not optional and not many and isinstance(value, str) and not value.strip()
+
     def validate(inst: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and optional:
             return
         if json_text and isinstance(value, str):
             return
         ok = _all_match(check, value) if many else check(value)
+        if ok and blank_id(value):
+            owner = cast("type[object]", type(inst))
+            raise InvalidInputError(
+                f"{getattr(owner, '_operation', owner.__name__)}(): parameter {attribute.name!r} expected a "
+                f"non-empty id, got {_got(value)} (str)",
+                parameter=attribute.name,
+            )
         if not ok:
             owner = cast("type[object]", type(inst))
             op = getattr(owner, "_operation", owner.__name__)

@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
+import attrs
 import httpx
 
 from .._exceptions import (
     APITimeoutError,
     AuthenticationError,
     ClientClosedError,
+    InvalidInputError,
     OutcomeUnknownError,
     PandaPonError,
     RateLimitError,
@@ -55,6 +57,16 @@ RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars
 
 _SIGNING = ("access_key", "access_secret", "user_id", "timestamp_unit", "signer", "query_signer")
 _SENDING = ("transport", "http_client", "max_connections", "max_keepalive", "keepalive_expiry")
+
+
+def _not_a_mapping(endpoint: Endpoint[Any], name: str, value: object) -> InvalidInputError:
+    text = repr(value)
+    got = f"{text[:57]}..." if len(text) > 60 else text
+    return InvalidInputError(
+        f"{endpoint.operation_id}(): parameter {name!r} expected a mapping of the platform's field names to values, "
+        f"got {got} ({type(value).__name__})",
+        parameter=name,
+    )
 
 
 @functools.cache
@@ -163,8 +175,12 @@ class Pipeline:
         wire: Mapping[str, object] | None
         if request is None or isinstance(request, Mapping):
             wire = request
-        else:  # a RequestModel (the model bases load with the models, not at `import pandapon`)
+        elif attrs.has(type(request)):  # a RequestModel (the model bases load with the models)
             wire = _converter().unstructure(request)
+        else:
+            raise _not_a_mapping(endpoint, "body", request)
+        if params is not None and not isinstance(params, Mapping):
+            raise _not_a_mapping(endpoint, "params", params)
         deadline = Deadline(self.options.deadline)
         try:
             return cast("T", await self._attempts(endpoint, wire, params, deadline))

@@ -106,7 +106,13 @@ async def test_undecodable_body_is_typed_and_a_write_is_outcome_unknown(mode: st
     with pytest.raises(MalformedResponseError, match="Content-Encoding gzip"):
         await run(mode, anyio_backend, lambda c: c.request("GET", "/open/product/get"), transport=rec.transport())
     with pytest.raises(OutcomeUnknownError) as info:
-        await run(mode, anyio_backend, lambda c: c.taobao.orders.pay("1"), transport=rec.transport(), retry_policy=FAST)
+        await run(
+            mode,
+            anyio_backend,
+            lambda c: c.taobao.orders.pay({"orderId": "1"}),
+            transport=rec.transport(),
+            retry_policy=FAST,
+        )
     assert isinstance(info.value.cause, MalformedResponseError)
 
 
@@ -134,7 +140,7 @@ async def test_undecodable_body_over_loopback(
         with pytest.raises(MalformedResponseError):
             await run(mode, anyio_backend, lambda c: c.request("GET", "/open/product/get"), base_url=url)
         with pytest.raises(OutcomeUnknownError):
-            await run(mode, anyio_backend, lambda c: c.taobao.orders.pay("1"), base_url=url)
+            await run(mode, anyio_backend, lambda c: c.taobao.orders.pay({"orderId": "1"}), base_url=url)
 
 
 # ------------------------------------------------------------------ 3. absurdly nested JSON in a response
@@ -146,7 +152,7 @@ async def test_deeply_nested_json_is_a_malformed_response(mode: str, anyio_backe
     with pytest.raises(MalformedResponseError, match="nested too deeply"):
         await run(mode, anyio_backend, lambda c: c.request("GET", "/open/product/get"), transport=rec.transport())
     with pytest.raises(OutcomeUnknownError):
-        await run(mode, anyio_backend, lambda c: c.taobao.orders.pay("1"), transport=rec.transport())
+        await run(mode, anyio_backend, lambda c: c.taobao.orders.pay({"orderId": "1"}), transport=rec.transport())
 
 
 # ------------------------------------------------------------------ 5. the deadline covers reconciliation
@@ -244,7 +250,7 @@ async def test_truncated_answer_to_a_pay_is_outcome_unknown(mode: str, anyio_bac
         await run(
             mode,
             anyio_backend,
-            lambda client: client.taobao.orders.pay("1"),
+            lambda client: client.taobao.orders.pay({"orderId": "1"}),
             access_key=c.access_key,
             access_secret=c.access_secret,
             user_id=c.user_id,
