@@ -14,7 +14,7 @@ from pandapon.webhooks import WebhookReceiver
 
 def test_a_misspelled_event_name_raises_at_registration_listing_the_valid_ones() -> None:
     receiver = WebhookReceiver("secret")
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match="unknown event name") as caught:
         receiver.on("status_chnage")
     message = str(caught.value)
     assert message.startswith("unknown event name 'status_chnage': expected one of 'price_change', 'status_change'")
