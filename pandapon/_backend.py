@@ -1,13 +1,15 @@
-"""Which event loop library the caller runs on (sniffio when present; it is not a dependency of anyio >= 4.11)."""
+"""Which event loop the caller runs on: its library (sniffio when present; it is not a dependency of anyio >= 4.11)
+and its identity (connections are made per loop)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["run_in_worker_thread", "running_on_asyncio"]
+__all__ = ["run_in_worker_thread", "running_loop", "running_on_asyncio"]
 
 
 def running_on_asyncio() -> bool:
@@ -25,6 +27,22 @@ def running_on_asyncio() -> bool:
         return sniffio.current_async_library() == "asyncio"
     except sniffio.AsyncLibraryNotFoundError:
         return False
+
+
+def running_loop() -> object:
+    """The running event loop (asyncio) or run (trio's token); ``None`` outside both. About 0.2 µs."""
+    asyncio = sys.modules.get("asyncio")  # not imported eagerly: if it is not loaded, no asyncio loop runs
+    if asyncio is not None:
+        loop = asyncio._get_running_loop()
+        if loop is not None:
+            return loop
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            return trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            pass
+    return None
 
 
 async def run_in_worker_thread(fn: Callable[..., T], *args: object, on_asyncio: bool) -> T:

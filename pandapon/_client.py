@@ -275,6 +275,16 @@ class AsyncPandaPon:
         return f"AsyncPandaPon(access_key={mask_key(o.access_key)!r}, user_id={o.user_id!r}, base_url={o.base_url!r})"
 
 
+def closest_operations(name: str, n: int = 3) -> list[str]:
+    """The operation ids closest to a misspelled ``name`` (by similarity, else by its last part), at most ``n``."""
+    import difflib
+
+    from ._generated.operations import OPERATIONS
+
+    close = difflib.get_close_matches(name, OPERATIONS, n=n, cutoff=0.6)
+    return close or [op for op in OPERATIONS if name.split(".")[-1] in op][:n]
+
+
 def checked(options: ClientOptions) -> ClientOptions:
     """``options``, once its ``path_overrides`` keys are known operation ids (a typo would silently change nothing).
 
@@ -282,13 +292,11 @@ def checked(options: ClientOptions) -> ClientOptions:
         ConfigurationError: naming the unknown key and the closest operation ids.
     """
     if options.path_overrides:
-        import difflib
-
         from ._generated.operations import OPERATIONS
 
         for op in options.path_overrides:
             if op not in OPERATIONS:
-                close = difflib.get_close_matches(str(op), OPERATIONS, n=3, cutoff=0.5)
+                close = closest_operations(str(op))
                 hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
                 raise ConfigurationError(
                     f"path_overrides: unknown operation {op!r}{hint} (`pandapon operations` lists the ids)"

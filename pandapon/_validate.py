@@ -14,7 +14,7 @@ import attrs
 
 from ._exceptions import InvalidInputError
 
-__all__ = ["expect"]
+__all__ = ["expect", "shown"]
 
 Check = Callable[[object], bool]
 
@@ -39,7 +39,8 @@ _WORDS = {
 }
 
 
-def _got(value: object) -> str:
+def shown(value: object) -> str:
+    """``repr(value)``, cut to 60 characters: how an error message shows a wrong argument."""
     text = repr(value)
     return (text[:57] + "...") if len(text) > 60 else text
 
@@ -88,7 +89,7 @@ def expect(
             owner = cast("type[object]", type(inst))
             raise InvalidInputError(
                 f"{getattr(owner, '_operation', owner.__name__)}(): parameter {attribute.name!r} expected a "
-                f"non-empty id, got {_got(value)} (str)",
+                f"non-empty id, got {shown(value)} (str)",
                 parameter=attribute.name,
             )
         if not ok:
@@ -98,7 +99,7 @@ def expect(
             none = " or None" if optional else ""
             raise InvalidInputError(
                 f"{op}(): parameter {attribute.name!r} expected {word}{extra}{none}, "
-                f"got {_got(value)} ({type(value).__name__})",
+                f"got {shown(value)} ({type(value).__name__})",
                 parameter=attribute.name,
             )
 

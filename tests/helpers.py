@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -183,3 +184,35 @@ def wait_for_fds(limit: int, timeout: float = 5.0) -> int:
     while open_fds() > limit and time.monotonic() < deadline:
         time.sleep(0.05)
     return open_fds()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10) -> None:
+    """Poll ``predicate`` (from a thread with no event loop) until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def log_records(name: str, level: int | None = None) -> Iterator[list[logging.LogRecord]]:
+    """The records logger ``name`` emits while the block runs (its level set to ``level`` meanwhile, if given)."""
+    logger, handler = logging.getLogger(name), _Records()
+    before = logger.level
+    logger.addHandler(handler)
+    if level is not None:
+        logger.setLevel(level)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before)

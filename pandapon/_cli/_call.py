@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import typing
 from typing import Any, cast
@@ -83,11 +82,17 @@ class _DryRun:
     """A transport that keeps the signed request instead of sending it, and answers an empty success."""
 
     def __init__(self) -> None:
+        self.requests: list[Prepared] = []
+
+    @property
+    def engine(self) -> str:
+        """The engine the client would use (read on its loop), so the User-Agent is the one it would send."""
         from importlib.metadata import version
 
-        name = "httpcore" if os.environ.get("PANDAPON_TRANSPORT", "").strip().lower() == "httpcore" else "aiohttp"
-        self.engine = f"{name}/{version(name)}"  # the default engine, so the User-Agent is the one it would send
-        self.requests: list[Prepared] = []
+        from .._transport import default_engine
+
+        name = default_engine()
+        return f"{name}/{version(name)}"
 
     async def send(self, request: Prepared) -> Answer:
         self.requests.append(request)

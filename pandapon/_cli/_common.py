@@ -66,16 +66,12 @@ def catalogue() -> list[Operation]:
 
 def find(op_id: str) -> Operation:
     """The operation ``op_id``, or a :class:`UsageError` with the closest names."""
-    import difflib
-
+    from .._client import closest_operations
     from .._generated.operations import OPERATIONS
 
     entry = OPERATIONS.get(op_id)
     if entry is None:
-        close = (
-            difflib.get_close_matches(op_id, OPERATIONS, n=5, cutoff=0.6)
-            or [op for op in OPERATIONS if op_id.split(".")[-1] in op][:5]
-        )
+        close = closest_operations(op_id, n=5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; run `pandapon operations` for the list"
         raise UsageError(f"unknown operation {op_id!r}{hint}")
     resource, name, _ = entry

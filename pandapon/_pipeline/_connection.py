@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .._backend import run_in_worker_thread, running_on_asyncio
+from .._backend import run_in_worker_thread, running_loop, running_on_asyncio
 from .._exceptions import ClientClosedError, WrongEventLoopError
 
 if TYPE_CHECKING:
@@ -23,22 +23,6 @@ def _import(modules: tuple[str, ...]) -> None:
 
     for name in modules:
         importlib.import_module(name)
-
-
-def _running_loop() -> object:
-    """The running event loop (asyncio) or run (trio's token); ``None`` outside both. About 0.2 µs."""
-    asyncio = sys.modules.get("asyncio")  # not imported eagerly: if it is not loaded, no asyncio loop runs
-    if asyncio is not None:
-        loop = asyncio._get_running_loop()
-        if loop is not None:
-            return loop
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            return trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            pass
-    return None
 
 
 class Connection:
@@ -63,7 +47,7 @@ class Connection:
     @property
     def cold(self) -> bool:
         """No transport for the running loop yet: the next call opens one (see :meth:`open`)."""
-        return not self.closed and _running_loop() not in self._by_loop
+        return not self.closed and running_loop() not in self._by_loop
 
     async def open(self, *, in_thread: bool = True) -> None:
         """Make the running loop's transport, importing its engine and the converter first, in a worker thread
@@ -72,7 +56,7 @@ class Connection:
         Those imports take tens of milliseconds (aiohttp alone about as long as httpx); done on a shared event
         loop they would block every other task for that long on the first call.
         """
-        loop = _running_loop()
+        loop = running_loop()
         if loop in self._by_loop or self.closed:
             return
         from .. import _transport
@@ -141,7 +125,7 @@ class Connection:
 
     def current(self) -> tuple[Transport, str]:
         """The running loop's transport and User-Agent (made now if :meth:`open` did not run on this loop)."""
-        loop = _running_loop()
+        loop = running_loop()
         made = self._by_loop.get(loop)
         if made is None:
             if self.closed:
@@ -152,7 +136,7 @@ class Connection:
     async def aclose(self) -> None:
         """Close the running loop's transport; another loop's is closed there if that loop still runs."""
         self.closed = True
-        loop = _running_loop()
+        loop = running_loop()
         keeper = self._keepers.pop(loop, None)
         made = self._by_loop.pop(loop, None)
         others, self._by_loop = self._by_loop, {}

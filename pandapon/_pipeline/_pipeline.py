@@ -28,6 +28,7 @@ from .._exceptions import (
 )
 from .._retry import Facts, decide, facts_of, outcome_unknown, retry_for_skew
 from .._signing import HeaderSigner, QuerySigner, mask_key, signing_step
+from .._validate import shown
 from ._build import Builder
 from ._connection import Connection
 from ._deadline import Deadline
@@ -60,11 +61,9 @@ _SENDING = ("transport", "http_client", "max_connections", "max_keepalive", "kee
 
 
 def _not_a_mapping(endpoint: Endpoint[Any], name: str, value: object) -> InvalidInputError:
-    text = repr(value)
-    got = f"{text[:57]}..." if len(text) > 60 else text
     return InvalidInputError(
         f"{endpoint.operation_id}(): parameter {name!r} expected a mapping of the platform's field names to values, "
-        f"got {got} ({type(value).__name__})",
+        f"got {shown(value)} ({type(value).__name__})",
         parameter=name,
     )
 

@@ -4,37 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from pandapon import APIError
 from pandapon.testing import FakePandaPon
 
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+from ..helpers import log_records
 
 
-@contextlib.contextmanager
-def debug_lines() -> Iterator[list[str]]:
-    logger = logging.getLogger("pandapon")
-    handler, level = _Lines(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler.lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+def debug_lines() -> contextlib.AbstractContextManager[list[logging.LogRecord]]:
+    return log_records("pandapon", logging.DEBUG)
 
 
-def attempts(lines: list[str]) -> list[str]:
+def attempts(records: list[logging.LogRecord]) -> list[str]:
+    lines = [record.getMessage() for record in records]
     return [line for line in lines if "/open/product/get" in line and " -> " in line]
 
 

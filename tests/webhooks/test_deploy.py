@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -19,7 +19,7 @@ import pytest
 
 from pandapon.webhooks import WebhookEvent, WebhookReceiver, WsgiWebhookReceiver
 
-from ..helpers import serve_asgi
+from ..helpers import log_records, serve_asgi, wait_until
 from .test_webhooks import SECRET, push, sign
 
 SLOW = 1.0  # the handler's run time; the receiver answers after ACK
@@ -49,19 +49,12 @@ def slow_receiver() -> tuple[WebhookReceiver, SlowHandler]:
     return receiver, handler
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def deliver_twice(url: str, handler: SlowHandler) -> None:
     """First delivery: 503 after ACK, the handler goes on; the redelivery after it finished: 200, not run again."""
     body = push()
     first = httpx.post(url, content=body, headers=sign(body), timeout=10)
     assert first.status_code == 503, first.text
-    wait_for(lambda: handler.finished == 1)
+    wait_until(lambda: handler.finished == 1)
     again = httpx.post(url, content=body, headers=sign(body), timeout=10)
     assert (again.status_code, again.json()["message"]) == (200, "duplicate")
     assert (handler.started, handler.finished) == (1, 1)
@@ -179,24 +172,8 @@ async def test_a_redelivery_during_the_run_waits_for_it_instead_of_running_it_tw
 # ---------------------------------------------------------------------- pushes nobody handles (item 3)
 
 
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextlib.contextmanager
-def webhook_log() -> Iterator[list[logging.LogRecord]]:
-    handler = Records()
-    logger = logging.getLogger("pandapon.webhooks")
-    logger.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        logger.removeHandler(handler)
+def webhook_log() -> contextlib.AbstractContextManager[list[logging.LogRecord]]:
+    return log_records("pandapon.webhooks")
 
 
 async def deliver(receiver: WebhookReceiver, body: bytes) -> httpx.Response:

@@ -17,14 +17,7 @@ from pandapon import PandaPon
 from pandapon.testing import FakePandaPon
 from pandapon.webhooks import WebhookEvent, WebhookReceiver
 
-from ..helpers import create_taobao_order, free_port, serve_asgi
-
-
-def wait_for(predicate: object, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from ..helpers import create_taobao_order, free_port, serve_asgi, wait_until
 
 
 def test_the_served_fake_pushes_and_redelivers_on_its_own_schedule() -> None:
@@ -50,7 +43,7 @@ def test_the_served_fake_pushes_and_redelivers_on_its_own_schedule() -> None:
             order = create_taobao_order(client)
             client.taobao.orders.pay({"orderId": order["orderId"]})
         # Nobody calls deliver_pending(): the served fake does.
-        wait_for(lambda: not fake.outbox and len(seen) >= 1)
+        wait_until(lambda: not fake.outbox and len(seen) >= 1, timeout=15)
     attempts = fake.pushes
     first = attempts[0]
     assert (first.attempt, first.status) == (1, 500)
@@ -125,10 +118,10 @@ def test_fake_server_and_webhook_listen_show_pushes_as_they_arrive(spawn: object
         "--redelivery-interval",
         "1",
     )
-    wait_for(lambda: any("PANDAPON_USER_ID" in line for line in server))
+    wait_until(lambda: any("PANDAPON_USER_ID" in line for line in server), timeout=15)
     env = dict(line.strip().removeprefix("export ").split("=", 1) for line in server if "export " in line)
     listener = spawn("webhook-listen", "--port", str(hook_port), "--secret", env["PANDAPON_ACCESS_SECRET"])  # type: ignore[operator]
-    wait_for(lambda: any("listening" in line for line in listener))
+    wait_until(lambda: any("listening" in line for line in listener), timeout=15)
     with PandaPon(
         env["PANDAPON_ACCESS_KEY"],
         env["PANDAPON_ACCESS_SECRET"],
@@ -137,5 +130,5 @@ def test_fake_server_and_webhook_listen_show_pushes_as_they_arrive(spawn: object
     ) as client:
         order = create_taobao_order(client)
         client.taobao.orders.pay({"orderId": order["orderId"]})
-    wait_for(lambda: any(f"order={order['orderId']}" in line for line in listener), timeout=20)
+    wait_until(lambda: any(f"order={order['orderId']}" in line for line in listener), timeout=20)
     assert any("pushing callbacks to" in line for line in server)
