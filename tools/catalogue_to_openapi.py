@@ -13,9 +13,11 @@ a byte-identical document (every mapping is built in catalogue order).
 
 The catalogue (``endpoints.json``) describes what is known about each endpoint
 and callback, with confidence tags; ``spec_overrides.json`` adds the hand-picked
-Python names, parameter order, pagination and money units.  Nothing is invented
-here: where the catalogue marks something unknown, the document says so through
-the ``x-pandapon-*`` extensions.
+Python names, parameter order, pagination and money units, and the OpenAPI links
+of the purchase flows (key ``links`` of the source endpoint, emitted on its 200
+response; each is checked against the documented fields of both operations).
+Nothing is invented here: where the catalogue marks something unknown, the
+document says so through the ``x-pandapon-*`` extensions.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ OVERRIDE_KEYS = (
     "same_schema_as",
     "reconcile",
     "ids",
+    "links",
 )
 PAGINATION_KEYS = (
     "page_param",
@@ -83,6 +86,12 @@ PAGINATION_KEYS = (
     "current_page_field",
 )
 MONEY_UNITS = ("fen", "yuan", "unknown")
+# Keys of a link in the overrides, in the order of the emitted Link Object (OpenAPI 3.1 section 4.8.20).
+LINK_KEYS = ("operationId", "parameters", "requestBody", "description")
+LINK_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+RESPONSE_DATA_RE = re.compile(r"^\$response\.body#/data((?:/[^/]*)*)$")
+REQUEST_BODY_RE = re.compile(r"^\$request\.body#((?:/[^/]*)+)$")
+REQUEST_PARAM_RE = re.compile(r"^\$request\.(query|path)\.([A-Za-z0-9_.-]+)$")
 SCALAR_TYPES: dict[str, JSON] = {
     "string": {"type": "string"},
     "integer": {"type": "integer"},
@@ -453,6 +462,181 @@ def validate_overrides(endpoints: list[JSON], overrides: JSON) -> None:
             if wire not in all_names or target not in all_names:
                 raise CatalogueError(f"{key}: same_schema_as {wire!r} -> {target!r}: unknown field")
 
+    validate_links(endpoints, overrides)
+
+
+# --------------------------------------------------------------------------------------
+# Links (the stateful flows: which id of one operation feeds which input of the next)
+
+# A value's type as the catalogue gives it: (array depth, base type, nested fields of an object).
+ValueType = tuple[int, str, list[JSON] | None]
+
+
+def value_type(field: JSON) -> ValueType:
+    depth, base = split_type(field["type"])
+    return depth, base, (field.get("fields") if base == "object" else None)
+
+
+def describe_type(value: ValueType) -> str:
+    depth, base, _ = value
+    return "array<" * depth + base + ">" * depth
+
+
+def find_field(fields: list[JSON] | None, name: str, aliases: dict[str, str] | None = None) -> JSON | None:
+    """The field ``name`` of ``fields``; one listed in ``aliases`` (``same_schema_as``) takes its sibling's type."""
+    field = next((f for f in fields or [] if f["name"] == name), None)
+    alias = (aliases or {}).get(name)
+    sibling = next((f for f in fields or [] if f["name"] == alias), None) if alias else None
+    if field is not None and sibling is not None:
+        return {**field, "type": sibling["type"], "fields": sibling.get("fields")}
+    return field
+
+
+def pointer_tokens(pointer: str) -> list[str]:
+    """``/a/b~1c`` -> ``["a", "b/c"]`` (RFC 6901)."""
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+
+
+def pointer_type(start: ValueType, tokens: list[str], where: str, aliases: dict[str, str]) -> ValueType:
+    """Type of the value a JSON pointer reaches inside a value of type ``start`` (arrays take an index)."""
+    depth, base, fields = start
+    for token in tokens:
+        if depth > 0:
+            if not token.isdigit():
+                raise CatalogueError(f"{where}: pointer token {token!r} must be an array index")
+            depth -= 1
+            continue
+        field = find_field(fields, token, aliases) if base == "object" else None
+        if field is None:
+            raise CatalogueError(f"{where}: the pointer names {token!r}, not a documented field there")
+        depth, base, fields = value_type(field)
+    return depth, base, fields
+
+
+def expression_type(expression: Any, source: JSON, aliases: dict[str, str], where: str) -> ValueType:
+    """Type of what a runtime expression evaluates to, from the source operation's documented fields."""
+    if not isinstance(expression, str):
+        raise CatalogueError(f"{where}: {expression!r} is not a runtime expression")
+    request, response = source["request"], source["response"]
+    found = RESPONSE_DATA_RE.match(expression)
+    if found:
+        if response["envelope"] != "standard" or not response["fields"]:
+            raise CatalogueError(f"{where}: {expression}: the data fields of the source's response are unknown")
+        depth, base = split_type(response["data_type"] or "object")
+        return pointer_type((depth, base, response["fields"]), pointer_tokens(found.group(1)), where, aliases)
+    found = REQUEST_BODY_RE.match(expression)
+    if found:
+        if request["location"] != "body" or not request["fields"]:
+            raise CatalogueError(f"{where}: {expression}: the source takes no documented body")
+        return pointer_type((0, "object", request["fields"]), pointer_tokens(found.group(1)), where, aliases)
+    found = REQUEST_PARAM_RE.match(expression)
+    if found:
+        location, name = found.groups()
+        field = find_field(request["fields"], name) if request["location"] == location else None
+        if field is None:
+            raise CatalogueError(f"{where}: {expression}: the source has no {location} parameter {name!r}")
+        return value_type(field)
+    raise CatalogueError(
+        f"{where}: {expression!r} is not one of $response.body#/data/..., $request.body#/..., "
+        "$request.query.<name>, $request.path.<name>"
+    )
+
+
+def base_assignable(value: str, target: str) -> bool:
+    integers = ("integer", "int64")
+    if value == target or (value in integers and target in integers):
+        return True
+    return target == "number" and value in (*integers, "number")
+
+
+def check_assignable(value: ValueType, target: ValueType, where: str) -> None:
+    """A value of type ``value`` must be valid where ``target`` is documented (same JSON type and nesting)."""
+    if value[0] != target[0] or not base_assignable(value[1], target[1]):
+        raise CatalogueError(
+            f"{where}: a value of type {describe_type(value)} cannot fill a field of type {describe_type(target)}"
+        )
+    if value[1] == "object" and value[2] and target[2]:
+        for field in value[2]:
+            counterpart = find_field(target[2], field["name"])
+            if counterpart is None:
+                raise CatalogueError(f"{where}: the value carries {field['name']!r}, not a field of the target")
+            check_assignable(value_type(field), value_type(counterpart), f"{where}.{field['name']}")
+
+
+def check_template(
+    template: Any, target: ValueType, source: tuple[JSON, dict[str, str]], aliases: dict[str, str], where: str
+) -> None:
+    """``template``: an expression, or an object / array of templates, filling a value of type ``target``.
+
+    ``source``: the source endpoint and its ``same_schema_as`` aliases; ``aliases``: the target's."""
+    depth, base, fields = target
+    if isinstance(template, dict):
+        if depth or base != "object" or not fields:
+            raise CatalogueError(f"{where}: an object template needs an object with documented fields")
+        for name, sub in template.items():
+            field = find_field(fields, name, aliases)
+            if field is None:
+                raise CatalogueError(f"{where}: {name!r} is not a documented field of the target")
+            if field.get("json_in_string"):
+                raise CatalogueError(f"{where}.{name}: a JSON-in-string field cannot be filled by an expression")
+            check_template(sub, value_type(field), source, aliases, f"{where}.{name}")
+    elif isinstance(template, list):
+        if not template or depth == 0:
+            raise CatalogueError(f"{where}: an array template needs a non-empty list for an array field")
+        for index, item in enumerate(template):
+            check_template(item, (depth - 1, base, fields), source, aliases, f"{where}[{index}]")
+    else:
+        check_assignable(expression_type(template, *source, where), target, where)
+
+
+def validate_links(endpoints: list[JSON], overrides: JSON) -> None:
+    """Each link names a known operation; its parameters and body fields are inputs of that operation; each
+    expression reaches a documented field of the source (its 200 ``data`` or its request) of a fitting type."""
+    by_operation_id = {f"{RESOURCE_BY_GROUP[e['group']]}.{overrides[endpoint_key(e)]['method']}": e for e in endpoints}
+    for source in endpoints:
+        key = endpoint_key(source)
+        aliases = overrides[key].get("same_schema_as") or {}
+        links = overrides[key].get("links")
+        if links is None:
+            continue
+        if not isinstance(links, dict) or not links:
+            raise CatalogueError(f"{key}: links must be a non-empty object")
+        for name, link in links.items():
+            where = f"{key} link {name}"
+            if not LINK_NAME_RE.match(name):
+                raise CatalogueError(f"{where}: a link name must match {LINK_NAME_RE.pattern}")
+            unknown = [k for k in link if k not in LINK_KEYS]
+            if unknown:
+                raise CatalogueError(f"{where}: unknown keys {unknown}")
+            if not isinstance(link.get("description"), str) or not link["description"]:
+                raise CatalogueError(f"{where}: description missing")
+            target = by_operation_id.get(link.get("operationId"))
+            if target is None:
+                raise CatalogueError(f"{where}: unknown operationId {link.get('operationId')!r}")
+            if "parameters" not in link and "requestBody" not in link:
+                raise CatalogueError(f"{where}: a link must carry parameters or a requestBody")
+            request = target["request"]
+            target_aliases = overrides[endpoint_key(target)].get("same_schema_as") or {}
+            for param, expression in (link.get("parameters") or {}).items():
+                located = request["location"] in ("query", "path")
+                field = find_field(request["fields"], param, target_aliases) if located else None
+                if field is None:
+                    raise CatalogueError(f"{where}: {param!r} is not a parameter of {link['operationId']}")
+                value = expression_type(expression, source, aliases, where)
+                check_assignable(value, value_type(field), f"{where} {param}")
+            if "requestBody" in link:
+                body = link["requestBody"]
+                if request["location"] != "body" or not request["fields"]:
+                    raise CatalogueError(f"{where}: {link['operationId']} takes no documented body")
+                if not isinstance(body, dict) or not body:
+                    raise CatalogueError(f"{where}: requestBody must be a non-empty object template")
+                fields = (0, "object", request["fields"])
+                check_template(body, fields, (source, aliases), target_aliases, f"{where} requestBody")
+
+
+def build_links(links: JSON) -> JSON:
+    return {name: {k: link[k] for k in LINK_KEYS if k in link} for name, link in links.items()}
+
 
 # --------------------------------------------------------------------------------------
 # Document
@@ -799,7 +983,7 @@ def build_operation(
         raise CatalogueError(f"{key}: request location {location!r}")
 
     # ---- response
-    op["responses"] = {"200": build_response(builder, entry, ov, prefix, money)}
+    op["responses"] = {"200": build_response(builder, entry, ov, prefix, money), **error_responses("requestBody" in op)}
 
     # ---- extensions
     op["x-pandapon-resource"] = resource
@@ -833,6 +1017,31 @@ def add_examples(media: JSON, example: Any, source: str | None) -> None:
         media["example"] = example
     if example is not None:
         media["x-pandapon-example-source"] = source
+
+
+ERROR_STATUS_NOTE = (
+    " The HTTP statuses the platform uses for errors are not published (API notes §6); these are the ones the SDK"
+    " treats as refusals and FakePandaPon answers, each with the envelope (`data` null)."
+)
+
+
+def error_responses(has_body: bool) -> JSON:
+    """The refusals answered before an operation runs: bad credentials, rate limit, and (with a body) a body that is
+    not JSON."""
+
+    def refusal(text: str) -> JSON:
+        return {
+            "description": text + ERROR_STATUS_NOTE,
+            "content": {"application/json": {"schema": {"$ref": REF_PREFIX + "Envelope"}}},
+        }
+
+    out = {
+        "401": refusal("Credentials refused: unknown access key, bad signature, stale timestamp or malformed nonce."),
+        "429": refusal("Rate limit exceeded; `Retry-After` says when to try again."),
+    }
+    if has_body:
+        out["415"] = refusal("The body was sent with a content type other than `application/json`.")
+    return dict(sorted(out.items()))
 
 
 def build_response(builder: SchemaBuilder, entry: JSON, ov: JSON, prefix: str, money: dict[str, str]) -> JSON:
@@ -890,7 +1099,10 @@ def build_response(builder: SchemaBuilder, entry: JSON, ov: JSON, prefix: str, m
             }
         }
     add_examples(media, entry["example_response"], entry["example_response_source"])
-    return {"description": description, "content": {"application/json": media}}
+    result: JSON = {"description": description, "content": {"application/json": media}}
+    if ov.get("links"):
+        result["links"] = build_links(ov["links"])
+    return result
 
 
 def build_webhook(builder: SchemaBuilder, entry: JSON, snake: str, prefix: str) -> JSON:

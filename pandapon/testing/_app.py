@@ -26,6 +26,7 @@ from ._asgi import Receive, Scope, Send, serve
 from ._auth import FakeCredentials, NonceLedger, TimestampUnit, TokenBucket, authenticate
 from ._base import BusinessError, dumps
 from ._clients import client_kwargs
+from ._contract import load_contract
 from ._examples import add_doc_examples
 from ._exchange import Answer, LoggedRequest, Request
 from ._faults import BEFORE, Fault, FaultBoard, fault_answer, mangle
@@ -35,7 +36,7 @@ from ._records import Order
 from ._routes import Context, Route, Router, read_params
 from ._settings import check_push_settings, check_settings
 from ._state import State
-from ._strict import resolve_strict
+from ._strict import RULE_FIELDS, as_documented, resolve_strict
 
 if TYPE_CHECKING:
     from .. import AsyncPandaPon, PandaPon, RetryPolicy
@@ -135,6 +136,7 @@ class FakePandaPon:
         if doc_examples:  # the docs' ids: product 672991141190, order 1024285237573584051
             add_doc_examples(self._state, self.now())
         self._router = Router(TABLES)
+        self._contract = load_contract()
         #: Every request, in arrival order.
         self.request_log: list[LoggedRequest] = []
         #: How many times each fault kind fired.
@@ -349,8 +351,9 @@ class FakePandaPon:
         )
 
     def _dispatch(self, request: Request, route: Route, path_params: dict[str, str]) -> Answer:
+        contract = self._contract.operation(route.key)
         try:
-            params = read_params(request, path_params)
+            params = read_params(request, path_params, contract, RULE_FIELDS)
         except BusinessError as exc:
             return self._business(route, exc)
         now = self.now()
@@ -360,7 +363,7 @@ class FakePandaPon:
         try:
             data = route.handler(Context(params, self._state, now, self.strict))
         except BusinessError as exc:
-            return self._business(route, exc)
+            return self._business(route, as_documented(exc, contract, self.strict))
         if route.envelope == "code-msg-only":
             return Answer(200, dumps({"code": 0, "msg": _OK_MSG}), code=0)
         return Answer(200, self._envelope(self.success_code, _OK_MSG, data), code=self.success_code)

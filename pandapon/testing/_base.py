@@ -14,18 +14,21 @@ __all__ = [
     "dumps",
     "is_array",
     "is_object",
+    "kind",
     "not_found",
+    "show",
 ]
 
 
 class BusinessError(Exception):
     """A refusal the platform answers as HTTP 200 with a non-success ``code`` (400 bad parameter, 404 unknown id)."""
 
-    def __init__(self, code: int, msg: str, *, status: int = 200) -> None:
+    def __init__(self, code: int, msg: str, *, status: int = 200, missing: str | None = None) -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
         self.status = status  # the HTTP status: 200 for a business refusal, 4xx for one refused before the handler
+        self.missing = missing  # the field (path) whose absence this refuses, if that is what it refuses
 
 
 def bad(message: str) -> BusinessError:
@@ -78,7 +81,8 @@ def kind(value: object) -> str:
     return type(value).__name__
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
+    """Show a value in an error message, shortened to 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -100,11 +104,12 @@ class Params:
 
     def fail(self, key: str, expected: str, got: object) -> BusinessError:
         """Return the error for a parameter that does not fit."""
-        return bad(f"param '{self.name(key)}': expected {expected}, got {_show(got)} ({kind(got)})")
+        return bad(f"param '{self.name(key)}': expected {expected}, got {show(got)} ({kind(got)})")
 
     def missing(self, key: str, expected: str) -> BusinessError:
         """Return the error for a required parameter that is absent."""
-        return bad(f"param '{self.name(key)}' is required: expected {expected}")
+        name = self.name(key)
+        return BusinessError(400, f"param '{name}' is required: expected {expected}", missing=name)
 
     def has(self, key: str) -> bool:
         """Tell whether the parameter is present, not null and not an empty string."""

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Literal
 
 import attrs
 
-from ._base import BusinessError, Params, is_object
+from ._base import BusinessError, Params, is_object, kind
+from ._contract import Operation
 from ._exchange import Request
 from ._state import State
 
@@ -126,24 +127,32 @@ def _fits(template: str, path: str) -> dict[str, str] | None:
     return params
 
 
-def read_params(request: Request, path_params: dict[str, str]) -> Params:
+def read_params(
+    request: Request, path_params: dict[str, str], contract: Operation | None = None, relaxed: Collection[str] = ()
+) -> Params:
     """Gather a request's parameters: the query (without the query signature), the JSON body, the path parameters.
 
-    Raises ``BusinessError`` (code 400) when a body is not a JSON object, and (HTTP 415, code 415) when a body
+    Raises ``BusinessError`` (code 400) when a body is not a JSON object or breaks the operation's ``contract``
+    (``relaxed``: required body fields a switched-off strict rule lets go), and (HTTP 415, code 415) when a body
     comes with another content type (as Spring-based servers like the platform's answer).
     """
     values: dict[str, object] = {k: v for k, v in request.query.items() if k not in ("timestamp", "sign")}
+    body: dict[str, object] | None = None
     if request.method != "GET" and request.body.strip():
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != "application/json":
             got = repr(request.headers["content-type"]) if "content-type" in request.headers else "none"
             raise BusinessError(415, f"expected a JSON body with Content-Type application/json, got {got}", status=415)
         try:
-            body: object = json.loads(request.body)
+            decoded: object = json.loads(request.body)
         except ValueError as exc:
             raise BusinessError(400, f"the request body is not valid JSON: {exc}") from None
-        if not is_object(body):
-            raise BusinessError(400, "the request body must be a JSON object")
+        if not is_object(decoded):
+            raise BusinessError(400, f"the request body must be a JSON object, got {kind(decoded)}")
+        body = decoded
+    if contract is not None:
+        contract.check(request.query, path_params, body if body is not None else {}, relaxed)
+    if body is not None:
         values.update(body)
     values.update(path_params)
     return Params(values)

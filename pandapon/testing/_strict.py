@@ -11,15 +11,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from ._base import BusinessError
+
+if TYPE_CHECKING:
+    from ._contract import Operation
 
 __all__ = [
     "BEGIN_PAGE",
     "IMAGE_BASE64",
     "NONCE_LENGTH",
+    "NEEDED_INPUTS",
     "NONCE_REUSE",
     "SIGNATURE_CASE",
     "STRICT_DEFAULTS",
     "STRICT_RULES",
+    "RULE_FIELDS",
+    "as_documented",
     "resolve_strict",
 ]
 
@@ -28,6 +37,7 @@ NONCE_LENGTH = "nonce_length"
 SIGNATURE_CASE = "signature_case"
 BEGIN_PAGE = "begin_page"
 IMAGE_BASE64 = "image_base64"
+NEEDED_INPUTS = "needed_inputs"
 
 #: Every strict rule, by name, with what it refuses when it is on.
 STRICT_RULES: Mapping[str, str] = MappingProxyType(
@@ -37,6 +47,11 @@ STRICT_RULES: Mapping[str, str] = MappingProxyType(
         SIGNATURE_CASE: "refuse a signature or query sign that is not upper-case hex (401 'signature mismatch')",
         BEGIN_PAGE: "refuse a 1688 beginPage below 1 (code 400); off, a page below 1 is answered as page 1",
         IMAGE_BASE64: "refuse a 1688 picture search without imageBase64 (code 400); off, imageAddress alone will do",
+        NEEDED_INPUTS: (
+            "refuse as a bad request (code 400) a request without an input the docs leave optional but the fake "
+            "cannot answer without (the id of the order, refund, product or cart line acted on, order lines, a "
+            "receiver's name); off, such a request is answered as one that names nothing the fake knows (code 404)"
+        ),
     }
 )
 
@@ -67,3 +82,25 @@ def resolve_strict(strict: bool | AbstractSet[str] | None) -> frozenset[str]:
             f"unknown strict rule(s): {', '.join(map(repr, unknown))}; the rules are: {', '.join(sorted(STRICT_RULES))}"
         )
     return names
+
+
+#: Required request fields of the OpenAPI description that a strict rule stands for: the contract leaves them to
+#: the rule's handler, so that switching the rule off lets them go and its refusal names the rule.
+RULE_FIELDS: frozenset[str] = frozenset({"imageBase64"})
+
+
+def as_documented(error: BusinessError, contract: Operation | None, rules: frozenset[str]) -> BusinessError:
+    """Return a handler's refusal as the docs allow it.
+
+    A handler refuses a request without an input it needs; when the OpenAPI description makes that input optional
+    and :data:`NEEDED_INPUTS` is off, the request is well-formed by the docs, so the answer is not "bad request"
+    (code 400) but "nothing found to act on" (code 404), naming the input and the rule.
+    """
+    field = error.missing
+    if field is None or contract is None or NEEDED_INPUTS in rules or contract.requires(field):
+        return error
+    return BusinessError(
+        404,
+        f"nothing to act on: '{field}' not given (the docs leave it optional; "
+        f"FakePandaPon(strict={{'{NEEDED_INPUTS}'}}) refuses it as a bad request)",
+    )

@@ -1213,6 +1213,8 @@ async def test_every_endpoint_answers_with_the_documented_fields(api: Api) -> No
                     "skuId": sku.mp_sku_id,
                     "quantity": 2,
                     "freightInfo": {"serviceId": "1", "companyName": "", "serviceCategory": ""},
+                    "currency": "CNY",  # required by the page's schema (the published example leaves it out)
+                    "price": "12.50",
                 }
             ],
         },

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 
 BASE = "https://api.pandapon.com"
 T0 = 1_715_669_977.0
-ALL_RULES = {"nonce_reuse", "nonce_length", "signature_case", "begin_page", "image_base64"}
+ALL_RULES = {"nonce_reuse", "nonce_length", "signature_case", "begin_page", "image_base64", "needed_inputs"}
 
 
 def make_fake(strict: Any = None) -> FakePandaPon:
