@@ -39,6 +39,7 @@ if _typing.TYPE_CHECKING:
     from ._endpoint import Endpoint, Pagination
     from ._model import Model, RequestModel
     from ._options import ClientOptions
+    from ._pipeline._per_call import CallOptions
     from ._sync import PandaPon
     from ._transport import Transport
     from ._transport._aiohttp import AiohttpTransport
@@ -55,6 +56,7 @@ _LAZY = {
     "PandaPon": "_sync",
     "Endpoint": "_endpoint",
     "ClientOptions": "_options",
+    "CallOptions": "_pipeline._per_call",
     "Transport": "_transport",
     "AiohttpTransport": "_transport._aiohttp",
     "Pagination": "_endpoint",
@@ -83,6 +85,7 @@ __all__ = [
     "AsyncPandaPon",
     "AuthenticationError",
     "CONVERTER",
+    "CallOptions",
     "ClientClosedError",
     "ClientOptions",
     "ConfigurationError",

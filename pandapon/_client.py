@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._generated.taobao import AsyncTaobao
     from ._options import ClientOptions, OptionArgs
     from ._pipeline import Pipeline
+    from ._pipeline._per_call import CallOptions
     from ._types import JSON
 
 __all__ = ["AsyncPandaPon", "AsyncRaw", "RawResponse"]
@@ -178,6 +179,7 @@ class AsyncPandaPon:
         cast_to: None = None,
         idempotent: bool | None = None,
         auth: Literal["headers", "query-sign"] = "headers",
+        **options: Unpack[CallOptions],
     ) -> JSON: ...
 
     @overload
@@ -191,6 +193,7 @@ class AsyncPandaPon:
         cast_to: type[T],
         idempotent: bool | None = None,
         auth: Literal["headers", "query-sign"] = "headers",
+        **options: Unpack[CallOptions],
     ) -> T: ...
 
     async def request(
@@ -203,6 +206,7 @@ class AsyncPandaPon:
         cast_to: type[Any] | None = None,
         idempotent: bool | None = None,
         auth: Literal["headers", "query-sign"] = "headers",
+        **options: Unpack[CallOptions],
     ) -> Any:
         """Call any path, signed, limited, retried and unwrapped like every endpoint.
 
@@ -217,6 +221,8 @@ class AsyncPandaPon:
             cast_to: the type to structure ``data`` into.
             idempotent: whether retrying after a possible delivery is safe; defaults to ``True`` for GET.
             auth: ``"headers"`` or ``"query-sign"``.
+            **options: the per-call options every endpoint method takes (:class:`~pandapon.CallOptions`,
+                docs/configuration.md); ``extra_body`` is merged over ``json``, ``extra_query`` over ``params``.
         """
         method = method.upper()
         if not isinstance(path, str) or not path.startswith("/"):
@@ -232,7 +238,7 @@ class AsyncPandaPon:
             idempotent=method in ("GET", "HEAD") if idempotent is None else idempotent,
             auth=auth,
         )
-        return await self._pipeline.call(endpoint, json, params=params)
+        return await self._pipeline.call(endpoint, json, options, params=params)
 
     # ------------------------------------------------------------------ options and lifecycle
 
@@ -242,11 +248,16 @@ class AsyncPandaPon:
         return self._pipeline.clock_offset
 
     def with_options(self, **changes: Unpack[OptionArgs]) -> AsyncPandaPon:
-        """Return a client with other settings (any option) that shares this one's connections, signers and
-        limiter wherever ``changes`` leave them as they are.
+        """Return a client with other settings (any option of the constructor) that shares this one's connection
+        pool, signers and limiter wherever ``changes`` leave them as they are.
 
-        A twin given its own ``http_client``, ``transport``, credentials or ``rate_limiter`` gets its own of those;
-        close it too.
+        - ``transport``, ``http_client``, ``max_connections``, ``max_keepalive``, ``keepalive_expiry``: the twin
+          gets its own connections; close the twin too (closing this client leaves them open).
+        - ``access_key``, ``access_secret``, ``user_id``, ``signer``, ``query_signer``, ``timestamp_unit``: its own
+          signers (and clock-skew correction); ``rate_limiter``: that limiter instead of this one's.
+        - Everything else (``timeout``, ``max_retries``, ``deadline``, ``base_url``, ``default_headers``,
+          ``path_overrides``, ``endpoint_costs``, the code sets, ``retry_policy``) only changes how the twin's calls
+          are built and judged: it shares the pool, and closing it closes nothing (this client owns the pool).
         """
         twin = AsyncPandaPon.__new__(AsyncPandaPon)
         twin._init(self._pipeline.with_options(checked(self.options.evolve(**changes))))

@@ -27,6 +27,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._compiled import compile_structure, is_optional, reject, wire_name
+from ._enums import OpenIntEnum, OpenStrEnum
 from ._json import dumps
 from ._model import Model, RequestModel
 from ._types import JSON
@@ -104,6 +105,30 @@ def _structure_bool(value: object, _: type) -> bool:
     raise StructureFailure(f"expected a boolean, got {_got(value)}")
 
 
+def _structure_open_enum(value: object, cls: Any) -> object:
+    """An open enum from its wire value: a known one is the member, an unknown one is kept (``.known`` is False).
+
+    The wire's JSON type is forgiven as elsewhere in the SDK: an integer status sent as digits (``"10"``) is read as
+    the integer, an empty string is no value (``None``), and a number where text is expected is read as its text."""
+    if issubclass(cls, int):
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if text.lstrip("-").isdigit():
+                value = int(text)
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    enum: Any = cls
+    try:
+        return enum(value)
+    except ValueError:
+        kind = "an integer" if issubclass(cls, int) else "a string"
+        raise StructureFailure(f"expected {kind} ({cls.__name__}), got {_got(value)}") from None
+
+
 def _structure_json(value: object, _: Any = None) -> JSON:
     """A ``JSON`` field's value as it came from the wire: returned as it is (not copied) unless a ``float`` needs to
     become a ``Decimal``; anything that is not JSON is a :class:`StructureFailure`."""
@@ -168,6 +193,9 @@ def make_converter(*, forbid_extra_keys: bool = False, compiled: bool = True) ->
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_structure_hook(bool, _structure_bool)
+    # By class, so that the enums' own hook wins over the str / int hooks (dispatch goes by the closest class).
+    conv.register_structure_hook(OpenStrEnum, _structure_open_enum)
+    conv.register_structure_hook(OpenIntEnum, _structure_open_enum)
     conv.register_unstructure_hook(Decimal, lambda d: d)
     # Free-form fields (``dict[str, JSON]``, ``list[JSON]``...): cattrs has no hook for the recursive alias.
     conv.register_structure_hook_func(_is_json, _structure_json)

@@ -16,7 +16,7 @@ import httpx
 
 from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
-from ._signing import mask_key
+from ._signing import SIGNATURE_HEADERS, mask_key
 from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPCORE_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
@@ -151,6 +151,11 @@ def _headers(value: Mapping[str, str] | None) -> Mapping[str, str]:
     for name, text in value.items():
         if not isinstance(name, str) or not isinstance(text, str) or not name:
             raise ConfigurationError(f"default_headers must map str to str, got {name!r}: {text!r}")
+        if name.lower() in SIGNATURE_HEADERS:
+            raise ConfigurationError(
+                f"default_headers may not set {name!r}: the signer sets it on every request (signature headers: "
+                f"{', '.join(sorted(SIGNATURE_HEADERS))}); pass signer= for another scheme"
+            )
         headers[name.lower()] = text
     return headers
 

@@ -23,7 +23,10 @@ import httpx
 if TYPE_CHECKING:
     from ._wire import Prepared
 
-__all__ = ["HeaderSigner", "QuerySigner", "mask_key", "random_nonce", "signing_step"]
+__all__ = ["SIGNATURE_HEADERS", "HeaderSigner", "QuerySigner", "mask_key", "random_nonce", "signing_step"]
+
+#: The headers the default signers set on every attempt; ``default_headers`` and ``extra_headers`` may not set them.
+SIGNATURE_HEADERS = frozenset({"access-key", "timestamp", "nonce-str", "user-id", "signature"})
 
 _ALPHABET = string.ascii_letters + string.digits
 # Maps every byte to an alphanumeric (256 = 4 x 62 + 8: a slight bias, still ~5.9 bits per character).

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 from ._client import AsyncPandaPon, RawResponse, checked
-from ._exceptions import ConfigurationError, InvalidInputError
+from ._exceptions import ClientClosedError, ConfigurationError, InvalidInputError
 from ._facade import SyncResource
 from ._options import ClientOptions
 from ._portal import Portal
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._generated.logistics import Logistics
     from ._generated.taobao import Taobao
     from ._options import OptionArgs
+    from ._pipeline._per_call import CallOptions
     from ._types import JSON
 
 __all__ = ["PandaPon", "SyncRaw"]
@@ -82,7 +83,10 @@ class PandaPon:
         if backend not in ("asyncio", "trio"):
             raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
         self._options = checked(ClientOptions.create(key, secret, user, **options))  # in the caller's thread
+        self._backend: Literal["asyncio", "trio"] = backend
+        self._close_timeout = close_timeout
         self._runner = Portal(self._options, backend, close_timeout)
+        self._borrowed = False  # a with_options twin on its parent's background loop
         self._changes: dict[str, Any] = {}
         self._views: dict[int, tuple[AsyncPandaPon, AsyncPandaPon]] = {}
         self.raw = SyncRaw(self)
@@ -150,6 +154,7 @@ class PandaPon:
         cast_to: None = None,
         idempotent: bool | None = None,
         auth: Literal["headers", "query-sign"] = "headers",
+        **options: Unpack[CallOptions],
     ) -> JSON: ...
 
     @overload
@@ -163,6 +168,7 @@ class PandaPon:
         cast_to: type[T],
         idempotent: bool | None = None,
         auth: Literal["headers", "query-sign"] = "headers",
+        **options: Unpack[CallOptions],
     ) -> T: ...
 
     def request(
@@ -175,22 +181,50 @@ class PandaPon:
         cast_to: type[Any] | None = None,
         idempotent: bool | None = None,
         auth: Literal["headers", "query-sign"] = "headers",
+        **options: Unpack[CallOptions],
     ) -> Any:
         """Call any path, signed and unwrapped like every endpoint (see :meth:`AsyncPandaPon.request`)."""
         return self._run(
             lambda c: c.request(
-                method, path, json=json, params=params, cast_to=cast_to, idempotent=idempotent, auth=auth
+                method,
+                path,
+                json=json,
+                params=params,
+                cast_to=cast_to,
+                idempotent=idempotent,
+                auth=auth,
+                **options,
             )
         )
 
-    def with_options(self, **changes: Unpack[OptionArgs]) -> PandaPon:
-        """Return a client with other settings (any option) that shares this one's background loop, connections,
-        signers and limiter wherever ``changes`` leave them as they are. Bad settings raise here, in your thread.
+    def with_options(
+        self,
+        *,
+        backend: Literal["asyncio", "trio"] | None = None,
+        close_timeout: float | None = None,
+        **changes: Unpack[OptionArgs],
+    ) -> PandaPon:
+        """Return a client with other settings (any option of the constructor) that shares this one's background
+        loop, connection pool, signers and limiter wherever ``changes`` leave them as they are (the sharing rules
+        of :meth:`AsyncPandaPon.with_options`). Bad settings raise here, in your thread.
+
+        A ``backend`` or ``close_timeout`` other than this client's gives the twin its own background loop (and so
+        its own connections, signers and limiter state): close it too. A twin on this client's loop closes only
+        the connections it made itself (``transport``, ``http_client`` or pool options); this client's stay open.
         """
+        loop = self._backend if backend is None else backend
+        close_timeout = self._close_timeout if close_timeout is None else close_timeout
+        if loop not in ("asyncio", "trio"):
+            raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {loop!r}")
+        if isinstance(close_timeout, bool) or not isinstance(close_timeout, (int, float)) or not close_timeout > 0:
+            raise ConfigurationError(f"close_timeout must be positive seconds, got {close_timeout!r}")
         twin = PandaPon.__new__(PandaPon)
         twin._options = checked(self._options.evolve(**changes))
-        twin._runner = self._runner
-        twin._changes = {**self._changes, **changes}
+        twin._backend, twin._close_timeout = loop, close_timeout
+        if loop == self._backend and close_timeout == self._close_timeout:
+            twin._runner, twin._borrowed, twin._changes = self._runner, True, {**self._changes, **changes}
+        else:  # its own loop, whose client is built from the twin's options directly
+            twin._runner, twin._borrowed, twin._changes = Portal(twin._options, loop, close_timeout), False, {}
         twin._views = {}
         twin.raw = SyncRaw(twin)
         return twin
@@ -201,8 +235,17 @@ class PandaPon:
         return self._run(_clock_offset)
 
     def close(self) -> None:
-        """Cancel calls in flight, close connections and stop the background loop (bounded; never hangs)."""
-        self._runner.close()
+        """Cancel calls in flight, close connections and stop the background loop (bounded; never hangs).
+
+        A ``with_options`` twin on its parent's loop closes only the connections it made itself.
+        """
+        if not self._borrowed:
+            self._runner.close()
+        elif self._views and not self._runner.closed:
+            try:
+                self._runner.run(lambda c: self._view(c).aclose())  # a no-op unless the twin made its own pool
+            except ClientClosedError:
+                pass
 
     def __enter__(self) -> PandaPon:
         return self

@@ -10,21 +10,26 @@ if TYPE_CHECKING:
 
     from attrs import AttrsInstance
 
-__all__ = ["JSON", "NOT_GIVEN", "NotGiven", "Timeout", "as_list", "as_object"]
+__all__ = ["JSON", "NOT_GIVEN", "NotGiven", "Timeout", "UnknownShape", "as_list", "as_object"]
 
 if TYPE_CHECKING:
     #: A JSON value as the SDK hands it out: numbers with a fraction are ``Decimal``, never ``float``.
     JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
+    #: What an operation returns when no source shows the shape of its answer: the decoded JSON (a ``dict`` for an
+    #: object; index it like the answer of ``client.request(...)``). The same object as :data:`JSON`, named for
+    #: what it says about the operation.
+    UnknownShape: TypeAlias = JSON
 else:
 
     def __getattr__(name: str) -> object:
         # JSON is built on first use: it names Decimal, and importing ``decimal`` would add about a millisecond to
         # `import pandapon` (a client imports it when created, to decode money in responses).
-        if name == "JSON":
+        if name in ("JSON", "UnknownShape"):
             from decimal import Decimal
 
             alias = dict[str, "JSON"] | list["JSON"] | str | int | Decimal | bool | None
-            return globals().setdefault("JSON", alias)  # atomic: threads racing here all get the same object
+            alias = globals().setdefault("JSON", alias)  # atomic: threads racing here all get the same object
+            return alias if name == "JSON" else globals().setdefault("UnknownShape", alias)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -16,8 +16,11 @@ and callback, with confidence tags; ``spec_overrides.json`` adds the hand-picked
 Python names, parameter order, pagination and money units, and the OpenAPI links
 of the purchase flows (key ``links`` of the source endpoint, emitted on its 200
 response; each is checked against the documented fields of both operations).
-Nothing is invented here: where the catalogue marks something unknown, the
-document says so through the ``x-pandapon-*`` extensions.
+``response_shapes.json`` (``--shapes``, next to this tool by default) adds the
+response evidence the catalogue's field lists leave out: keys seen only in
+examples and the upstream 1688 fields of upstream-shapes.md, each member tagged
+``x-pandapon-evidence``. Nothing is invented here: where the catalogue marks
+something unknown, the document says so through the ``x-pandapon-*`` extensions.
 """
 
 from __future__ import annotations
@@ -76,6 +79,18 @@ OVERRIDE_KEYS = (
     "reconcile",
     "ids",
     "links",
+    "enums",
+)
+#: The open enums of ``pandapon._enums`` a response field may be typed with (the ``enums`` override; a test checks
+#: that these are exactly the enums the package defines).
+ENUM_NAMES = (
+    "AlibabaItemRefundStatus",
+    "AlibabaLogisticsStatus",
+    "AlibabaOrderStatus",
+    "AlibabaRefundStatus",
+    "TaobaoLogisticsTraceStatus",
+    "TaobaoOrderStatus",
+    "TaobaoRefundStatus",
 )
 PAGINATION_KEYS = (
     "page_param",
@@ -188,6 +203,199 @@ def is_partial_example(value: Any) -> bool:
 
 
 # --------------------------------------------------------------------------------------
+# Response evidence beyond the catalogue's field lists (tools/response_shapes.json)
+#
+# The catalogue lists the response members the PandaPon pages show. response_shapes.json adds, per endpoint, what
+# other sources show: keys seen only in an example, and the upstream (1688) response fields transcribed from
+# upstream-shapes.md with their tier and source. Every response member of an endpoint then carries its evidence:
+# ``documented`` (a PandaPon page), ``example`` (only an example shows it) or ``upstream`` (only the upstream API's
+# documentation does), emitted as ``x-pandapon-evidence`` (plus ``-source``, ``-tier``, ``x-pandapon-upstream-api``).
+
+SHAPES_PATH = Path(__file__).resolve().with_name("response_shapes.json")
+EVIDENCE_LEVELS = ("documented", "example", "upstream")
+EVIDENCE_TIERS = ("pandapon", "upstream-official", "upstream-third-party")
+SHAPE_ENTRY_KEYS = ("note", "response", "tiers", "add", "add_from")
+SHAPE_EVIDENCE_KEYS = ("level", "tier", "source", "api", "where")
+SHAPE_RESPONSE_KEYS = ("data_type", "same_as", "basis", "fields", *SHAPE_EVIDENCE_KEYS)
+SHAPE_BLOCK_KEYS = ("at", "fields", *SHAPE_EVIDENCE_KEYS)
+FIELD_KEYS = (
+    "name",
+    "type",
+    "required",
+    "description",
+    "example",
+    "json_in_string",
+    "json_type",
+    "fields",
+    "money",
+    "same_as",
+    *SHAPE_EVIDENCE_KEYS,
+)
+DOCUMENTED: JSON = {"level": "documented"}
+
+
+def evidence_of(spec: JSON, inherited: JSON, where: str) -> JSON:
+    """The evidence a shapes entry (block, response or field) states, the rest inherited from its parent."""
+    evidence = {**inherited, **{k: spec[k] for k in SHAPE_EVIDENCE_KEYS if k in spec}}
+    level = evidence.get("level")
+    if level not in EVIDENCE_LEVELS:
+        raise CatalogueError(f"{where}: evidence level {level!r} must be one of {EVIDENCE_LEVELS}")
+    if level != "documented" and not evidence.get("source"):
+        raise CatalogueError(f"{where}: {level} evidence needs its source")
+    if level == "upstream" and evidence.get("tier") not in EVIDENCE_TIERS[1:]:
+        raise CatalogueError(f"{where}: upstream evidence needs a tier in {EVIDENCE_TIERS[1:]}")
+    if "tier" in evidence and evidence["tier"] not in EVIDENCE_TIERS:
+        raise CatalogueError(f"{where}: tier {evidence['tier']!r}")
+    return evidence
+
+
+def evidence_extensions(evidence: JSON) -> JSON:
+    out: JSON = {"x-pandapon-evidence": evidence["level"]}
+    if evidence.get("tier"):
+        out["x-pandapon-evidence-tier"] = evidence["tier"]
+    if evidence.get("source"):
+        out["x-pandapon-evidence-source"] = evidence["source"]
+    if evidence.get("api"):
+        out["x-pandapon-upstream-api"] = evidence["api"]
+    return out
+
+
+def with_evidence_note(description: str, evidence: JSON | None) -> str:
+    """The field's description, followed by what it is known from when that is not a PandaPon page."""
+    if evidence is None or evidence["level"] == "documented":
+        return description
+    if evidence["level"] == "example":
+        note = f"Known only from an example ({evidence.get('where') or evidence['source']})."
+    else:
+        api = f" {evidence['api']}" if evidence.get("api") else ""
+        note = f"Known only from the upstream API{api} ({evidence['tier']}); PandaPon may differ."
+    return f"{description} {note}".strip()
+
+
+def tag_fields(fields: list[JSON] | None, evidence: JSON, where: str) -> list[JSON]:
+    """``fields`` (a shapes list or catalogue list) as catalogue fields, each carrying its ``evidence``."""
+    out: list[JSON] = []
+    for spec in fields or []:
+        name = spec.get("name")
+        if not isinstance(name, str) or not isinstance(spec.get("type"), str):
+            raise CatalogueError(f"{where}: a field needs a name and a type: {spec}")
+        unknown = [k for k in spec if k not in FIELD_KEYS and k != "evidence"]
+        if unknown:
+            raise CatalogueError(f"{where}.{name}: unknown keys {unknown}")
+        own = evidence_of(spec, evidence, f"{where}.{name}")
+        field = {k: v for k, v in spec.items() if k not in SHAPE_EVIDENCE_KEYS}
+        split_type(field["type"])
+        field["evidence"] = own
+        if "fields" in spec:
+            field["fields"] = tag_fields(spec["fields"], own, f"{where}.{name}") if spec["fields"] is not None else None
+        out.append(field)
+    return out
+
+
+def field_at(fields: list[JSON], path: list[str], where: str) -> JSON:
+    found: JSON | None = None
+    for step in path:
+        found = next((f for f in fields if f["name"] == step), None)
+        if found is None:
+            raise CatalogueError(f"{where}: no field {step!r} on the path {path}")
+        fields = found.get("fields") or []
+    if found is None:
+        raise CatalogueError(f"{where}: empty path")
+    return found
+
+
+def add_fields(response: JSON, block: JSON, where: str) -> None:
+    unknown = [k for k in block if k not in SHAPE_BLOCK_KEYS]
+    if unknown:
+        raise CatalogueError(f"{where}: unknown keys {unknown}")
+    if response["fields"] is None:
+        raise CatalogueError(f"{where}: fields added to an answer whose shape is unknown")
+    path = list(block.get("at") or [])
+    target: list[JSON] = response["fields"]
+    if path:
+        parent = field_at(response["fields"], path, where)
+        if split_type(parent["type"])[1] != "object" or parent.get("same_as"):
+            raise CatalogueError(f"{where}: {'.'.join(path)} is not an object with its own members")
+        if parent.get("fields") is None:
+            parent["fields"] = []
+        target = parent["fields"]
+    for field in tag_fields(block["fields"], evidence_of(block, {}, where), where + ":" + ".".join(path)):
+        if any(f["name"] == field["name"] for f in target):
+            raise CatalogueError(f"{where}: {'.'.join([*path, field['name']])} is already a field")
+        target.append(field)
+
+
+def apply_shapes(catalogue: list[JSON], shapes: JSON) -> list[JSON]:
+    """A copy of the catalogue whose endpoint responses carry the shapes' fields and every field's evidence.
+
+    Each endpoint also gets ``response_evidence`` (what its ``data`` shape is known from, ``None`` when unknown)
+    and ``response_basis`` (how that shape was derived, for shapes not shown by PandaPon).
+    """
+    out = json.loads(json.dumps(catalogue))
+    by_key = {endpoint_key(e): e for e in out if e["kind"] == "endpoint"}
+    entries = {k: v for k, v in shapes.items() if not k.startswith("_")}
+    for key, entry in entries.items():
+        if key not in by_key:
+            raise CatalogueError(f"response shapes: {key!r} is not a catalogue endpoint")
+        unknown = [k for k in entry if k not in SHAPE_ENTRY_KEYS]
+        if unknown:
+            raise CatalogueError(f"response shapes {key}: unknown keys {unknown}")
+    for key, e in by_key.items():
+        response = e["response"]
+        shown = response["fields"] is not None or response["envelope"] == "code-msg-only"
+        e["response_evidence"] = "documented" if shown else None
+        e["response_basis"] = None
+        response["fields"] = None if response["fields"] is None else tag_fields(response["fields"], DOCUMENTED, key)
+        entry = entries.get(key) or {}
+        whole = entry.get("response")
+        if whole is not None:
+            where = f"response shapes {key} response"
+            unknown = [k for k in whole if k not in SHAPE_RESPONSE_KEYS]
+            if shown or unknown or not isinstance(whole.get("basis"), str):
+                raise CatalogueError(f"{where}: only for an unknown answer, with a basis (unknown keys {unknown})")
+            evidence = evidence_of(whole, {}, where)
+            e["response_evidence"], e["response_basis"] = evidence["level"], whole["basis"]
+            if "same_as" not in whole:
+                response["data_type"] = whole["data_type"]
+                response["fields"] = tag_fields(whole["fields"], evidence, key)
+        for path, tier in (entry.get("tiers") or {}).items():
+            if response["fields"] is None:
+                raise CatalogueError(f"response shapes {key}: tiers for an unknown answer")
+            field = field_at(response["fields"], path.split("."), f"response shapes {key} tiers")
+            tagged = tag_fields([{"name": field["name"], "type": field["type"], **tier}], DOCUMENTED, key)[0]
+            retag(field, tagged["evidence"])
+        for block in entry.get("add") or []:
+            add_fields(response, block, f"response shapes {key} add")
+    for key, entry in entries.items():
+        source = entry.get("add_from")
+        if source is not None:
+            for block in (entries.get(source) or {}).get("add") or []:
+                add_fields(by_key[key]["response"], block, f"response shapes {key} add_from {source}")
+    for key, entry in entries.items():
+        target = (entry.get("response") or {}).get("same_as")
+        if target is not None:
+            if target not in by_key or by_key[target]["response"]["fields"] is None:
+                raise CatalogueError(f"response shapes {key}: same_as {target!r} has no known answer")
+            response = by_key[key]["response"]
+            response["same_as"] = target
+            response["data_type"] = by_key[target]["response"]["data_type"]
+            response["fields"] = json.loads(json.dumps(by_key[target]["response"]["fields"]))
+    return out
+
+
+def retag(field: JSON, evidence: JSON) -> None:
+    """Give a catalogue field (and its members) the evidence a ``tiers`` entry states."""
+    field["evidence"] = evidence
+    for member in field.get("fields") or []:
+        retag(member, evidence)
+
+
+def load_shapes(path: Path = SHAPES_PATH) -> JSON:
+    shapes: JSON = json.loads(path.read_text(encoding="utf-8"))
+    return shapes
+
+
+# --------------------------------------------------------------------------------------
 # Field trees
 
 
@@ -206,7 +414,8 @@ def split_type(type_str: str) -> tuple[int, str]:
     while type_str.startswith("array<") and type_str.endswith(">"):
         depth += 1
         type_str = type_str[len("array<") : -1]
-    if type_str not in SCALAR_TYPES and type_str != "object":
+    # "any": a value whose JSON type no source states (upstream field lists name some members without a type).
+    if type_str not in SCALAR_TYPES and type_str not in ("object", "any"):
         raise CatalogueError(f"unknown field type {type_str!r}")
     return depth, type_str
 
@@ -219,6 +428,8 @@ class SchemaBuilder:
         self.reserved = list(reserved)
         # Wire names forced to be identifiers for the endpoint being built ("ids" override).
         self.extra_ids: list[str] = []
+        # "METHOD path" -> name of its result component (for fields whose rows are another answer's, "same_as").
+        self.result_names: dict[str, str] = {}
 
     def allocate(self, base: str) -> str:
         name = base
@@ -322,7 +533,12 @@ class SchemaBuilder:
     ) -> JSON:
         """Schema of a value of ``type_str`` (nested members taken from ``field['fields']``)."""
         depth, base = split_type(type_str)
-        if base == "object":
+        if base == "object" and field.get("same_as"):
+            # The rows of another operation's answer (response_shapes.json): that operation's result component.
+            if field["same_as"] not in self.result_names:
+                raise CatalogueError(f"{parent}.{field['name']}: same_as {field['same_as']!r} has no result component")
+            inner = {"$ref": REF_PREFIX + self.result_names[field["same_as"]]}
+        elif base == "object":
             nested = field.get("fields")
             if nested:
                 inner = self.component_for(
@@ -336,6 +552,10 @@ class SchemaBuilder:
                 )
             else:
                 inner = {"type": "object", "additionalProperties": True, "x-pandapon-unknown": True}
+        elif base == "any":
+            if field.get("fields"):
+                raise CatalogueError(f"{parent}.{field['name']}: a value of unstated type with nested fields")
+            inner = {}
         else:
             if field.get("fields"):
                 raise CatalogueError(f"{parent}.{field['name']}: scalar {type_str} with nested fields")
@@ -379,7 +599,8 @@ class SchemaBuilder:
                 base = mark_id_items(base)
         # Response properties are nullable, always in the anyOf form.
         prop: JSON = {"anyOf": [base, {"type": "null"}]} if response else dict(base)
-        prop["description"] = field.get("description") or ""
+        evidence: JSON | None = field.get("evidence") if response else None
+        prop["description"] = with_evidence_note(field.get("description") or "", evidence)
         if "example" in field:
             prop["example"] = field["example"]
         py = (names or {}).get(wire) or python_name(wire)
@@ -387,8 +608,13 @@ class SchemaBuilder:
         prop["x-pandapon-python-name"] = py
         if is_id_field(wire) or wire in self.extra_ids:
             prop["x-pandapon-id"] = True
-        if wire in money:
-            prop["x-pandapon-money-unit"] = money[wire]
+        unit = field.get("money") or money.get(wire)
+        if unit is not None:
+            if unit not in MONEY_UNITS:
+                raise CatalogueError(f"{parent}.{wire}: money unit {unit!r}")
+            prop["x-pandapon-money-unit"] = unit
+        if evidence is not None:
+            prop.update(evidence_extensions(evidence))
         prop["x-base-schema"] = base
         return prop
 
@@ -434,11 +660,16 @@ def validate_overrides(endpoints: list[JSON], overrides: JSON) -> None:
 
         pagination = ov.get("pagination")
         if pagination is not None:
-            if list(pagination) != list(PAGINATION_KEYS):
-                raise CatalogueError(f"{key}: pagination keys must be {PAGINATION_KEYS} in that order")
-            for param in ("page_param", "size_param"):
-                if pagination[param] not in top_names:
-                    raise CatalogueError(f"{key}: pagination {param} {pagination[param]!r} not a request field")
+            if list(pagination) not in (list(PAGINATION_KEYS), [*PAGINATION_KEYS, "basis"]):
+                raise CatalogueError(f"{key}: pagination keys must be {PAGINATION_KEYS} (then 'basis') in that order")
+            if fields is None:
+                # Request fields unknown: the page fields cannot be checked; the override says where they come from.
+                if not str(pagination.get("basis") or "").startswith("Inferred: "):
+                    raise CatalogueError(f"{key}: pagination of unknown request fields needs a basis 'Inferred: ...'")
+            else:
+                for param in ("page_param", "size_param"):
+                    if pagination[param] not in top_names:
+                        raise CatalogueError(f"{key}: pagination {param} {pagination[param]!r} not a request field")
             if not isinstance(pagination["items_path"], list):
                 raise CatalogueError(f"{key}: items_path must be a list")
 
@@ -788,7 +1019,9 @@ def security_schemes() -> JSON:
     }
 
 
-def build_document(catalogue: list[JSON], overrides: JSON) -> JSON:
+def build_document(catalogue: list[JSON], overrides: JSON, shapes: JSON | None = None) -> JSON:
+    """The OpenAPI document; ``shapes`` defaults to ``tools/response_shapes.json``."""
+    catalogue = apply_shapes(catalogue, load_shapes() if shapes is None else shapes)
     endpoints = [e for e in catalogue if e["kind"] == "endpoint"]
     callbacks = [e for e in catalogue if e["kind"] == "callback"]
     other = [e for e in catalogue if e["kind"] not in ("endpoint", "callback")]
@@ -823,6 +1056,7 @@ def build_document(catalogue: list[JSON], overrides: JSON) -> JSON:
         webhook_plan.append((entry, snake, prefix))
 
     builder = SchemaBuilder(reserved)
+    builder.result_names = {endpoint_key(entry): prefix + "Result" for entry, _, _, _, prefix in plan}
     for name, schema in envelope_components().items():
         builder.claim(name)
         builder.set(name, schema)
@@ -870,7 +1104,7 @@ def build_document(catalogue: list[JSON], overrides: JSON) -> JSON:
         "whatever their JSON type; money units are in `x-pandapon-money-unit`. Response properties are "
         "nullable through `anyOf: [<schema>, {type: null}]`."
     )
-    return {
+    doc = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "PandaPon OpenAPI (community description by pandapon)",
@@ -886,6 +1120,44 @@ def build_document(catalogue: list[JSON], overrides: JSON) -> JSON:
             "schemas": builder.components,
         },
     }
+    apply_enums(doc, overrides)
+    return doc
+
+
+def apply_enums(doc: JSON, overrides: JSON) -> None:
+    """Mark the response fields an ``enums`` override names (``"baseInfo.status": "AlibabaOrderStatus"``, a path
+    under ``data``, array elements crossed as they come) with ``x-pandapon-enum``: the SDK types them with that
+    open enum of ``pandapon._enums`` (known values are members, unknown ones are kept)."""
+    schemas = doc["components"]["schemas"]
+
+    def resolve(schema: JSON) -> JSON:
+        while True:
+            if "$ref" in schema:
+                schema = schemas[schema["$ref"].removeprefix(REF_PREFIX)]
+            elif "anyOf" in schema:
+                options = [o for o in schema["anyOf"] if o.get("type") != "null"]
+                if len(options) != 1:
+                    return schema
+                schema = options[0]
+            elif schema.get("type") == "array" and "items" in schema:
+                schema = schema["items"]
+            else:
+                return schema
+
+    for key, ov in overrides.items():
+        for path, enum in (ov.get("enums") or {}).items():
+            if enum not in ENUM_NAMES:
+                raise CatalogueError(f"{key}: enums: {enum!r} is not one of {list(ENUM_NAMES)}")
+            method, url = key.split(" ", 1)
+            response = doc["paths"][url][method.lower()]["responses"]["200"]
+            envelope = response["content"]["application/json"]["schema"]
+            node: JSON = envelope["allOf"][1]["properties"]["data"]
+            for name in path.split("."):
+                properties = resolve(node).get("properties") or {}
+                if name not in properties:
+                    raise CatalogueError(f"{key}: enums: {path!r} does not resolve in the response ({name!r})")
+                node = properties[name]
+            node["x-pandapon-enum"] = enum
 
 
 def build_operation(
@@ -1001,6 +1273,9 @@ def build_operation(
     op["x-pandapon-request-location"] = location
     op["x-pandapon-request-fields-known"] = fields is not None
     op["x-pandapon-response-fields-known"] = response["fields"] is not None
+    # What the shape of `data` is known from (null: unknown), and how a shape not shown by PandaPon was derived.
+    op["x-pandapon-response-evidence"] = entry["response_evidence"]
+    op["x-pandapon-response-basis"] = entry["response_basis"]
     op["x-pandapon-in-menu"] = entry["in_menu"]
     op["x-pandapon-param-order"] = order
     op["x-pandapon-positional"] = positional
@@ -1057,7 +1332,15 @@ def build_response(builder: SchemaBuilder, entry: JSON, ov: JSON, prefix: str, m
         description = "Reduced envelope {code, msg}; no data is returned."
     else:
         data: JSON
-        if fields:
+        if response.get("same_as"):
+            # The same answer as another operation's (response_shapes.json): its result component.
+            depth, _ = split_type(data_type or "object")
+            inner: JSON = {"$ref": REF_PREFIX + builder.result_names[response["same_as"]]}
+            for _ in range(depth):
+                inner = {"type": "array", "items": inner}
+            data = {"anyOf": [inner, {"type": "null"}]}
+            description = f"Standard envelope; `data` as for {response['same_as']}."
+        elif fields:
             depth, base = split_type(data_type or "object")
             if base != "object":
                 raise CatalogueError(f"{key}: fields listed for scalar data {data_type}")
@@ -1075,7 +1358,7 @@ def build_response(builder: SchemaBuilder, entry: JSON, ov: JSON, prefix: str, m
                     + (", one element of the array." if depth else "."),
                 ),
             )
-            inner: JSON = {"$ref": REF_PREFIX + name}
+            inner = {"$ref": REF_PREFIX + name}
             for _ in range(depth):
                 inner = {"type": "array", "items": inner}
             data = {"anyOf": [inner, {"type": "null"}]}
@@ -1191,11 +1474,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalogue", required=True, type=Path, help="endpoints.json")
     parser.add_argument("--overrides", required=True, type=Path, help="spec_overrides.json")
     parser.add_argument("--out", required=True, type=Path, help="output OpenAPI JSON document")
+    parser.add_argument(
+        "--shapes", type=Path, default=SHAPES_PATH, help="response_shapes.json (response evidence beyond the catalogue)"
+    )
     args = parser.parse_args(argv)
     catalogue = json.loads(args.catalogue.read_text(encoding="utf-8"))
     overrides = json.loads(args.overrides.read_text(encoding="utf-8"))
     try:
-        doc = build_document(catalogue, overrides)
+        doc = build_document(catalogue, overrides, load_shapes(args.shapes))
     except CatalogueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -46,6 +46,12 @@ CONFIDENCE_TEXT = {
     "endpoint. If the platform answers 404, fix it with ``path_overrides`` or call ``client.request``.",
 }
 WRAP = 116
+#: A generated models module longer than this is split into parts (tests/test_codegen.py allows 1,000 lines).
+MODEL_LINES = 900
+#: The per-call options every generated method takes keyword-only as ``**options: Unpack[CallOptions]``
+#: (pandapon/_pipeline/_per_call.py); no request field may be named like one.
+CALL_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout", "deadline", "max_retries")
+CALL_OPTIONS_DOC = "The per-call ``**options`` apply to every page request."
 
 
 def pascal(name: str) -> str:
@@ -65,11 +71,14 @@ def doc_text(text: str | None) -> str:
     return (text or "").replace("\\", "\\\\").replace('"""', "'''").strip()
 
 
-def split_call(head: str, args: str, tail: str, indent: str) -> list[str]:
-    """Return ``head(args)tail`` on one line when it fits, else one argument per line (black's style)."""
+def split_call(head: str, args: str, tail: str, indent: str, *, hug: bool = False) -> list[str]:
+    """Return ``head(args)tail`` on one line when it fits, else one argument per line (black's style); with ``hug``,
+    the arguments on one line of their own first when they fit there (black's style too, without a magic comma)."""
     one = f"{indent}{head}({args}){tail}"
     if len(one) <= 120 or not args:
         return [one]
+    if hug and len(f"{indent}    {args}") <= 120:
+        return [f"{indent}{head}(", f"{indent}    {args}", f"{indent}){tail}"]
     parts = [a.strip() for a in split_top(args)]
     return [f"{indent}{head}("] + [f"{indent}    {a}," for a in parts] + [f"{indent}){tail}"]
 
@@ -144,6 +153,8 @@ class Generator:
         self.models: dict[str, dict[str, ModelSpec]] = {}  # resource -> name -> model
         self.model_home: dict[tuple[str, str], str] = {}  # (component, side) -> class name
         self.operations: list[Operation] = []
+        #: The open enums (``pandapon._enums``) the description types response fields with.
+        self.enum_names = sorted(set(re.findall(r'"x-pandapon-enum": "(\w+)"', json.dumps(spec))))
 
     # ---------------------------------------------------------------- schema helpers
 
@@ -209,8 +220,14 @@ class Generator:
             return self.py_type(target, side, resource, op_id)
         t = schema.get("type")
         is_id = bool(schema.get("x-pandapon-id"))
+        if side == "response" and schema.get("x-pandapon-enum"):
+            return str(schema["x-pandapon-enum"])  # an open enum of pandapon._enums: unknown values are kept
         if t == "string":
-            return "str"
+            # An amount in yuan sent as a decimal string (1688 priceInfo) is read as a Decimal.
+            yuan = side == "response" and schema.get("x-pandapon-money-unit") == "yuan"
+            return "Decimal" if yuan else "str"
+        if t is None and is_id:
+            return "str"  # an identifier whose JSON type no source states: str, like every id
         if t == "integer":
             if is_id:
                 return "str"
@@ -341,7 +358,9 @@ class Generator:
                 data_schema = part["properties"]["data"]
         if data_schema is None and "properties" in resp:
             data_schema = resp["properties"].get("data")
-        if data_schema is None or data_schema.get("x-pandapon-unknown") or not data_schema:
+        if data_schema is not None and data_schema.get("x-pandapon-unknown"):
+            o.result_type = "UnknownShape"  # no source shows the shape of data: the decoded JSON, under that name
+        elif data_schema is None or not data_schema:
             o.result_type = "JSON"
         else:
             o.result_type = self.py_type(data_schema, "response", resource, o.op_id)
@@ -369,7 +388,38 @@ class Generator:
 
     # ---------------------------------------------------------------- emit
 
-    def emit_models(self, resource: str) -> str:
+    def emit_model_modules(self, resource: str) -> Iterator[tuple[str, str]]:
+        """``models/<resource>.py``; past :data:`MODEL_LINES` lines, split into ``<resource>_<n>.py`` parts (classes
+        in dependency order, each part importing what it uses from the earlier ones) behind a module of that name
+        that re-exports them, so that no generated file grows without bound."""
+        mod = resource.replace(".", "_")
+        text = self.emit_models(resource)
+        if text.count("\n") <= MODEL_LINES:
+            yield f"models/{mod}.py", text
+            return
+        parts: list[list[str]] = [[]]
+        size = 0
+        for name in self.dependency_order(resource):
+            lines = self.emit_models(resource, [name]).count("\n") - self.emit_models(resource, []).count("\n")
+            if parts[-1] and size + lines > MODEL_LINES - 100:
+                parts.append([])
+                size = 0
+            parts[-1].append(name)
+            size += lines
+        earlier: dict[str, list[str]] = {}
+        for number, names in enumerate(parts, 1):
+            yield f"models/{mod}_{number}.py", self.emit_models(resource, names, earlier)
+            earlier[f"{mod}_{number}"] = names
+        lines = [BANNER, f'"""Request and response models of ``client.{resource}`` (split into parts)."""', ""]
+        for part, names in earlier.items():
+            lines += [f"from .{part} import ("] + [f"    {n}," for n in sorted(names)] + [")"]
+        lines += ["", "__all__ = ["] + [f'    "{n}",' for n in sorted(self.models.get(resource, {}))] + ["]"]
+        yield f"models/{mod}.py", "\n".join(lines) + "\n"
+
+    def emit_models(
+        self, resource: str, only: list[str] | None = None, earlier: dict[str, list[str]] | None = None
+    ) -> str:
+        """The models module of ``resource`` (or of the part holding ``only``, importing from ``earlier`` parts)."""
         models = self.models.get(resource, {})
         lines = [
             BANNER,
@@ -383,15 +433,20 @@ class Generator:
             "",
             "import attrs",
             "",
+            *([f"from ..._enums import {', '.join(self.enum_names)}  # noqa: F401"] if self.enum_names else []),
             "from ..._model import Model, RequestModel",
             "from ..._types import JSON  # noqa: F401",
             "from ..._validate import expect",
-            "",
         ]
-        names = sorted(models)
+        for part, part_names in (earlier or {}).items():
+            lines += [f"from .{part} import ("] + [f"    {n}," for n in sorted(part_names)] + [")"]
+        lines.append("")
+        names = sorted(models if only is None else only)
         lines += ["__all__ = ["] + [f'    "{n}",' for n in names] + ["]"]
         # Nested classes first: validators reference them when the class body runs.
         for name in self.dependency_order(resource):
+            if only is not None and name not in only:
+                continue
             m = models[name]
             lines += ["", ""]
             if m.side == "request":
@@ -486,32 +541,67 @@ class Generator:
             return ""
         return "metadata=" + json.dumps(meta, ensure_ascii=False).replace("true", "True") + ", "
 
+    @staticmethod
+    def returns_doc(o: Operation) -> list[str]:
+        """The docstring's ``Returns:`` section where the answer's shape is not a PandaPon page's."""
+        op = o.op
+        if o.result_type == "UnknownShape":
+            text = (
+                "UnknownShape: no source shows the shape of this answer's ``data``, so it is returned as decoded "
+                "(a plain ``dict``, ``list``, ``str``, ``int``, ``Decimal``, ``bool`` or ``None``), like the answer of "
+                '``client.request(...)``: check its type and index it as a dict (``result.get("key")``). Please '
+                "report the shape you see, so that it can become a model."
+            )
+        elif op.get("x-pandapon-response-evidence") == "upstream":
+            text = (
+                f"{o.result_type}: shaped after the upstream 1688 API, not a PandaPon page (its fields say so). "
+                f"{op.get('x-pandapon-response-basis') or ''} Fields the platform does not send are ``None``; keys "
+                "the model does not know are kept in ``.extra``."
+            )
+        else:
+            return []
+        return ["", "Returns:", "    " + text.replace("  ", " ").strip()]
+
     def method_doc(self, o: Operation, indent: str, iterator: bool = False) -> list[str]:
         op = o.op
         conf = op.get("x-pandapon-confidence", "inferred")
         summary = doc_text(op.get("summary")) or o.method_name
         first = f"Iterate over every row of every page of: {summary}." if iterator else summary.rstrip(".") + "."
-        body = [first, "", f"``{o.http_method} {o.path}`` — {CONFIDENCE_TEXT[conf]}"]
-        if op.get("x-pandapon-inferred-from"):
-            body.append(f"Inferred from its sibling ``{op['x-pandapon-inferred-from']}``.")
-        idem = op.get("x-pandapon-idempotent")
-        body.append(
-            "Idempotent: retried after timeouts and 5xx."
-            if idem
-            else "Not idempotent: retried only when the request provably never left; otherwise an ambiguous failure "
-            "raises ``OutcomeUnknownError``."
-        )
-        if op.get("x-pandapon-auth") == "query-sign":
-            body.append("Signed with the query ``timestamp`` + ``sign`` scheme (``query_signer``).")
-        rec = op.get("x-pandapon-reconcile")
-        if rec:
+        pag = op.get("x-pandapon-pagination") or {}
+        if iterator:  # the page method's docstring has the endpoint's confidence, retries and sources
+            size = f" / ``{pag['size_param']}``" if pag.get("size_param") else ""
+            total = f" or ``{pag['total_pages_field']}``" if pag.get("total_pages_field") else ""
+            start = next((p.py for p in o.params if p.wire == pag.get("page_param")), None) if o.request_model else None
+            body = [
+                first,
+                "",
+                f"Each page is one ``{o.method_name}`` call (``{o.http_method} {o.path}``) with its arguments"
+                + (f" (``{start}``: the first page)" if start else "")
+                + f", paged by ``{pag.get('page_param')}``{size} until an empty or short page{total}. "
+                + f"{pag.get('basis') or ''} {CALL_OPTIONS_DOC}".strip(),
+            ]
+        else:
+            body = [first, "", f"``{o.http_method} {o.path}`` — {CONFIDENCE_TEXT[conf]}"]
+            if op.get("x-pandapon-inferred-from"):
+                body.append(f"Inferred from its sibling ``{op['x-pandapon-inferred-from']}``.")
+            idem = op.get("x-pandapon-idempotent")
             body.append(
-                f"Reconciled: when the outcome is unknown and ``{rec['key']}`` was given, the SDK looks the result up "
-                f"with ``{rec['lookup']}`` and returns it instead of raising (or creating twice)."
+                "Idempotent: retried after timeouts and 5xx."
+                if idem
+                else "Not idempotent: retried only when the request provably never left; otherwise an ambiguous failure "
+                "raises ``OutcomeUnknownError``."
             )
-        sources = op.get("x-pandapon-sources") or []
-        if sources:
-            body.append("Docs: " + ", ".join(str(s) for s in sources[:3]))
+            if op.get("x-pandapon-auth") == "query-sign":
+                body.append("Signed with the query ``timestamp`` + ``sign`` scheme (``query_signer``).")
+            rec = op.get("x-pandapon-reconcile")
+            if rec:
+                body.append(
+                    f"Reconciled: when the outcome is unknown and ``{rec['key']}`` was given, the SDK looks the result up "
+                    f"with ``{rec['lookup']}`` and returns it instead of raising (or creating twice)."
+                )
+            sources = op.get("x-pandapon-sources") or []
+            if sources:
+                body.append("Docs: " + ", ".join(str(s) for s in sources[:3]))
         if o.params and o.request_model:
             body += ["", "Args:"]
             for p in o.params:
@@ -528,6 +618,8 @@ class Generator:
                 "Args:",
                 f"    {arg}: the {where}, with the platform's wire names (the fields are not documented).",
             ]
+        if not iterator:
+            body += self.returns_doc(o)
         lines = []
         for line in body:
             if line.startswith("    "):
@@ -571,29 +663,45 @@ class Generator:
             ctor.append(f"{p.py}={p.py}")
         return ", " + ", ".join(params), f"{o.request_model}({', '.join(ctor)})", ", ".join(calls)
 
-    def emit_resource(self, resource: str) -> str:
+    def with_call_options(self, o: Operation) -> tuple[str, str, str]:
+        """:meth:`signature` with ``**options`` (the per-call options) appended to the parameters and the sync call."""
+        params, ctor, call = self.signature(o)
+        taken = {p.py for p in o.params} & {*CALL_OPTIONS, "options"}
+        if taken:
+            raise SystemExit(f"{o.op_id}: parameter(s) {sorted(taken)} clash with the per-call options")
+        return params + ", **options: Unpack[CallOptions]", ctor, call + (", " if call else "") + "**options"
+
+    def emit_resource_modules(self, resource: str) -> Iterator[tuple[str, str]]:
+        """``resources/<mod>.py`` (the endpoints and the async resource) and ``resources/<mod>_sync.py`` (its sync
+        facade): apart, so that the async client loads no sync code and neither module grows past the size rule."""
+        mod = resource.replace(".", "_")
+        async_text, sync_text = self.emit_resource(resource)
+        yield f"resources/{mod}.py", async_text
+        yield f"resources/{mod}_sync.py", sync_text
+
+    def emit_resource(self, resource: str) -> tuple[str, str]:
         ops = [o for o in self.operations if o.resource == resource]
         cls = pascal(resource)
         mod = resource.replace(".", "_")
         model_names = set(self.models.get(resource, {}))
         lines = [
             BANNER,
-            f'"""``client.{resource}``: async resource and its sync facade."""',
+            f'"""``client.{resource}``: its endpoints and the async resource (the sync facade: ``{mod}_sync``)."""',
             "",
             "from __future__ import annotations",
             "",
             "import builtins  # noqa: F401",
-            "from collections.abc import AsyncIterator, Iterator, Mapping  # noqa: F401",
+            "from collections.abc import AsyncIterator, Mapping  # noqa: F401",
             "from decimal import Decimal  # noqa: F401",
             "",
             "from ..._endpoint import Endpoint, Pagination, Reconcile  # noqa: F401",
-            "from ..._facade import SyncResource",
             "from ..._pagination import iterate_items  # noqa: F401",
             "from ..._pipeline import Pipeline",
-            "from ..._types import JSON  # noqa: F401",
+            "from ..._pipeline._per_call import CallOptions, Unpack",
+            "from ..._types import JSON, UnknownShape  # noqa: F401",
             "IMPORTS",
         ]
-        lines += ["", f'__all__ = ["Async{cls}", "{cls}"]', ""]
+        lines += ["", f'__all__ = ["Async{cls}"]', ""]
         for o in ops:
             lines.append(self.emit_endpoint(o))
         # async class
@@ -606,54 +714,88 @@ class Generator:
             "        self._pipeline = pipeline",
         ]
         for o in ops:
-            params, ctor, _ = self.signature(o)
+            params, ctor, _ = self.with_call_options(o)
             const = "_" + o.method_name.upper()
             lines.append("")
-            lines += split_call(f"async def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ")
+            lines += split_call(
+                f"async def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ", hug=True
+            )
             lines += self.method_doc(o, "        ")
             lines += self.emit_ctor(o, ctor)
-            lines.append(f"        return await self._pipeline.call({const}, request)")
+            lines.append(f"        return await self._pipeline.call({const}, request, options)")
             if o.item_type:
                 lines.append("")
                 lines += split_call(
-                    f"def iter_{o.method_name}", "self" + params, f" -> AsyncIterator[{o.item_type}]:", "    "
+                    f"def iter_{o.method_name}", "self" + params, f" -> AsyncIterator[{o.item_type}]:", "    ", hug=True
                 )
                 lines += self.method_doc(o, "        ", iterator=True)
                 lines += self.emit_ctor(o, ctor)
-                lines.append(f"        return iterate_items(self._pipeline, {const}, request)")
+                lines.append(f"        return iterate_items(self._pipeline, {const}, request, options)")
+        async_lines, lines = (
+            lines,
+            [
+                BANNER,
+                f'"""``client.{resource}`` on the sync client: each method runs its async twin of ``{mod}``."""',
+                "",
+                "from __future__ import annotations",
+                "",
+                "import builtins  # noqa: F401",
+                "from collections.abc import Iterator, Mapping  # noqa: F401",
+                "from decimal import Decimal  # noqa: F401",
+                "",
+                "from ..._facade import SyncResource",
+                "from ..._pipeline._per_call import CallOptions, Unpack",
+                "from ..._types import JSON, UnknownShape  # noqa: F401",
+                "IMPORTS",
+                f"from .{mod} import Async{cls}",
+                "",
+                f'__all__ = ["{cls}"]',
+            ],
+        )
         # sync class
         lines += ["", "", f"class {cls}(SyncResource[Async{cls}]):", f'    """``client.{resource}`` (sync)."""']
         for o in ops:
-            params, _, call = self.signature(o)
+            params, _, call = self.with_call_options(o)
             lines.append("")
-            lines += split_call(f"def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ")
+            lines += split_call(f"def {o.method_name}", "self" + params, f" -> {o.result_type}:", "    ", hug=True)
             lines += self.method_doc(o, "        ")
             lines += split_call(
-                "return self._call", f"Async{cls}.{o.method_name}{', ' + call if call else ''}", "", "        "
+                "return self._call",
+                f"Async{cls}.{o.method_name}{', ' + call if call else ''}",
+                "",
+                "        ",
+                hug=True,
             )
             if o.item_type:
                 lines.append("")
                 lines += split_call(
-                    f"def iter_{o.method_name}", "self" + params, f" -> Iterator[{o.item_type}]:", "    "
+                    f"def iter_{o.method_name}", "self" + params, f" -> Iterator[{o.item_type}]:", "    ", hug=True
                 )
                 lines += self.method_doc(o, "        ", iterator=True)
                 lines += split_call(
-                    "return self._iter", f"Async{cls}.iter_{o.method_name}{', ' + call if call else ''}", "", "        "
+                    "return self._iter",
+                    f"Async{cls}.iter_{o.method_name}{', ' + call if call else ''}",
+                    "",
+                    "        ",
+                    hug=True,
                 )
-        text = "\n".join(lines) + "\n"
-        if any(o.method_name in ("list", "dict") for o in ops):
-            # A method named ``list`` shadows the builtin inside the class body's annotations.
-            text = re.sub(r"(?<![\w.])(list|dict)\[", r"builtins.\1[", text)
-        used = sorted(n for n in set(re.findall(r"\b[A-Z][A-Za-z0-9_]*\b", text)) if n in model_names)
-        imports = "\n".join([f"from ..models.{mod} import ("] + [f"    {n}," for n in used] + [")"]) if used else ""
-        return text.replace("IMPORTS\n", imports + "\n" if imports else "", 1)
+        texts = []
+        for part in (async_lines, lines):
+            text = "\n".join(part) + "\n"
+            if any(o.method_name in ("list", "dict") for o in ops):
+                # A method named ``list`` shadows the builtin inside the class body's annotations.
+                text = re.sub(r"(?<![\w.])(list|dict)\[", r"builtins.\1[", text)
+            used = sorted(n for n in set(re.findall(r"\b[A-Z][A-Za-z0-9_]*\b", text)) if n in model_names)
+            imports = "\n".join([f"from ..models.{mod} import ("] + [f"    {n}," for n in used] + [")"]) if used else ""
+            texts.append(text.replace("IMPORTS\n", imports + "\n" if imports else "", 1))
+        return texts[0], texts[1]
 
     @staticmethod
     def emit_ctor(o: Operation, ctor: str) -> list[str]:
         if not o.request_model:
             return [f"        request = {ctor}"]
         head, _, rest = ctor.partition("(")
-        return split_call(f"request = {head}", rest[:-1], "", "        ")
+        return split_call(f"request = {head}", rest[:-1], "", "        ", hug=True)
 
     def emit_endpoint(self, o: Operation) -> str:
         op = o.op
@@ -709,12 +851,18 @@ class Generator:
         if len(resources) == 1 and resources[0] == group:
             mod = group
             lines = [ln for ln in lines if "cached_property" not in ln and "TYPE_CHECKING" not in ln]
-            lines += [f"from .resources.{mod} import Async{cls}, {cls}", "", f'__all__ = ["Async{cls}", "{cls}"]']
+            lines += [
+                f"from .resources.{mod} import Async{cls}",
+                f"from .resources.{mod}_sync import {cls}",
+                "",
+                f'__all__ = ["Async{cls}", "{cls}"]',
+            ]
             return "\n".join(lines) + "\n"
         lines += ["from .._facade import Runner", "from .._pipeline import Pipeline", "", "if TYPE_CHECKING:"]
         for r in resources:
             rc = pascal(r)
-            lines.append(f"    from .resources.{r.replace('.', '_')} import Async{rc}, {rc}")
+            lines.append(f"    from .resources.{r.replace('.', '_')} import Async{rc}")
+            lines.append(f"    from .resources.{r.replace('.', '_')}_sync import {rc}")
         lines += [
             "",
             f'__all__ = ["Async{cls}", "{cls}"]',
@@ -753,7 +901,7 @@ class Generator:
                 "    @cached_property",
                 f"    def {attr}(self) -> {rc}:",
                 f'        """``client.{r}``."""',
-                f"        from .resources.{mod} import {rc}",
+                f"        from .resources.{mod}_sync import {rc}",
                 "",
                 f"        return {rc}(self._runner, lambda c: c.{group}.{attr})",
             ]
@@ -812,10 +960,10 @@ class Generator:
         resources = sorted({o.resource for o in self.operations})
         yield "__init__.py", BANNER + '"""Generated endpoint code; see tools/codegen.py."""\n'
         yield "models/__init__.py", BANNER + '"""Generated models, one module per resource."""\n'
-        yield "resources/__init__.py", BANNER + '"""Generated resources, one module per resource."""\n'
+        yield "resources/__init__.py", BANNER + '"""Generated resources: an async and a ``_sync`` module each."""\n'
         for r in resources:
-            yield f"models/{r.replace('.', '_')}.py", self.emit_models(r)
-            yield f"resources/{r.replace('.', '_')}.py", self.emit_resource(r)
+            yield from self.emit_model_modules(r)
+            yield from self.emit_resource_modules(r)
         for group in GROUPS:
             members = [r for r in resources if r == group or r.startswith(group + ".")]
             if members:
@@ -837,6 +985,9 @@ class Generator:
             lines.append(f"from .models.{r.replace('.', '_')} import (")
             lines += [f"    {n}," for n in ms]
             lines.append(")")
+        # What an operation returns when no source shows its answer's shape (the decoded JSON, under that name).
+        lines.append("from .._types import UnknownShape")
+        names.append("UnknownShape")
         lines += ["", "__all__ = ["] + [f'    "{n}",' for n in sorted(names)] + ["]"]
         yield "types.py", "\n".join(lines) + "\n"
         # the operation table, for tests, docs and the CLI
@@ -893,7 +1044,9 @@ def prune_imports(text: str) -> str:
             }
 
     def used(name: str) -> bool:
-        return name in names_used
+        # UnknownShape is the JSON alias, whose forward references name JSON: typing.get_type_hints() on a method
+        # returning it resolves "JSON" in the method's module.
+        return name in names_used or (name == "JSON" and "UnknownShape" in names_used)
 
     def replace(m: re.Match[str]) -> str:
         if m.group(5):  # import x
@@ -901,6 +1054,8 @@ def prune_imports(text: str) -> str:
         module = m.group(1) or m.group(3)
         names = [n.strip(" ,") for n in (m.group(2) or m.group(4)).replace("\n", " ").split(",") if n.strip(" ,")]
         keep = [n for n in names if used(n) or n == "annotations"]
+        # Held only for UnknownShape's forward references: the redundant alias says it is meant to be there.
+        keep = ["JSON as JSON" if n == "JSON" and n not in names_used else n for n in keep]
         if not keep:
             return ""
         if m.group(2) and len(keep) > 1:

@@ -36,7 +36,7 @@ def operation_page(gen: Generator, o: Operation) -> list[str]:
     op = o.op
     conf = op.get("x-pandapon-confidence", "inferred")
     params, _, _ = gen.signature(o)
-    sig = params.lstrip(", ")
+    sig = (params + ", **options").lstrip(", ")  # the per-call options: see the index page
     lines = [
         f"### `{o.method_name}`",
         "",
@@ -55,8 +55,23 @@ def operation_page(gen: Generator, o: Operation) -> list[str]:
         f"| auth | {'query `timestamp` + `sign`' if op.get('x-pandapon-auth') == 'query-sign' else 'system headers'} |",
         f"| result | `{o.result_type}` |",
     ]
+    if o.result_type == "UnknownShape":
+        lines.append(
+            "| result shape | unknown: no source shows it; the decoded JSON, to index as a dict (please report it) |"
+        )
+    elif op.get("x-pandapon-response-evidence") == "upstream":
+        lines.append(
+            f"| result shape | after the upstream 1688 API: {_cell(op.get('x-pandapon-response-basis') or '')} |"
+        )
     if o.item_type:
-        lines.append(f"| pagination | `iter_{o.method_name}(...)` yields `{o.item_type}` across pages |")
+        pag = op.get("x-pandapon-pagination") or {}
+        stop = f"; stops at `{pag['total_pages_field']}`" if pag.get("total_pages_field") else ""
+        lines.append(
+            f"| pagination | `iter_{o.method_name}(...)` yields `{o.item_type}` across pages "
+            f"(`{pag.get('page_param')}` / `{pag.get('size_param')}`{stop}) |"
+        )
+        if pag.get("basis"):
+            lines.append(f"| page fields | {_cell(pag['basis'])} |")
     if op.get("x-pandapon-inferred-from"):
         lines.append(f"| inferred from | `{op['x-pandapon-inferred-from']}` |")
     sources = op.get("x-pandapon-sources") or []
@@ -107,6 +122,11 @@ def render(spec_path: Path = SPEC) -> dict[str, str]:
         "Every operation of the API description, on both `AsyncPandaPon` (awaited) and `PandaPon` (sync) under the "
         "same names. Confidence: 🟢 documented (seen on a PandaPon v1 page), 🟡 corroborated (v2 docs, a mirror or a "
         "third-party client), 🔴 inferred (path proposed by analogy; fix it with `path_overrides` if it is wrong).",
+        "",
+        "Every method (and every `iter_*` twin, and `client.request`) also takes the per-call options, keyword-only "
+        "(`**options: Unpack[pandapon.CallOptions]`): `extra_headers`, `extra_query`, `extra_body` (merged over the "
+        "typed fields, a same-named key winning; the signature headers cannot be set), `timeout`, `deadline` and "
+        "`max_retries` (this call only). See [Configuration](../configuration.md#per-call-options).",
         "",
         "| resource | operations |",
         "|---|---|",

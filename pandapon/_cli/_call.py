@@ -163,7 +163,7 @@ def call(args: argparse.Namespace) -> int:
     with client:
         method = getattr(_target(client, operation.resource), operation.name)
         hints = typing.get_type_hints(operation.function)
-        params = [p for p in hints if p != "return"]
+        params = [p.name for p in operation.parameters()]
         unknown = sorted(set(arguments) - set(params))
         if unknown:
             raise UsageError(f"{operation.id}: unknown argument(s) {unknown}; it takes {params}")

@@ -43,7 +43,12 @@ class Operation:
         return self.doc.splitlines()[0].rstrip(".") if self.doc else ""
 
     def parameters(self) -> list[inspect.Parameter]:
-        return [p for p in inspect.signature(self.function).parameters.values() if p.name != "self"]
+        """The operation's own parameters (not ``self``, nor the per-call ``**options``)."""
+        return [
+            p
+            for p in inspect.signature(self.function).parameters.values()
+            if p.name != "self" and p.kind is not p.VAR_KEYWORD
+        ]
 
     def as_dict(self) -> dict[str, object]:
         e = self.endpoint

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from .resources.addresses import AsyncAddresses, Addresses
+from .resources.addresses import AsyncAddresses
+from .resources.addresses_sync import Addresses
 
 __all__ = ["AsyncAddresses", "Addresses"]

@@ -12,11 +12,16 @@ from .._facade import Runner
 from .._pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from .resources.alibaba_cart import AsyncAlibabaCart, AlibabaCart
-    from .resources.alibaba_marketing import AsyncAlibabaMarketing, AlibabaMarketing
-    from .resources.alibaba_orders import AsyncAlibabaOrders, AlibabaOrders
-    from .resources.alibaba_products import AsyncAlibabaProducts, AlibabaProducts
-    from .resources.alibaba_refunds import AsyncAlibabaRefunds, AlibabaRefunds
+    from .resources.alibaba_cart import AsyncAlibabaCart
+    from .resources.alibaba_cart_sync import AlibabaCart
+    from .resources.alibaba_marketing import AsyncAlibabaMarketing
+    from .resources.alibaba_marketing_sync import AlibabaMarketing
+    from .resources.alibaba_orders import AsyncAlibabaOrders
+    from .resources.alibaba_orders_sync import AlibabaOrders
+    from .resources.alibaba_products import AsyncAlibabaProducts
+    from .resources.alibaba_products_sync import AlibabaProducts
+    from .resources.alibaba_refunds import AsyncAlibabaRefunds
+    from .resources.alibaba_refunds_sync import AlibabaRefunds
 
 __all__ = ["AsyncAlibaba", "Alibaba"]
 
@@ -72,34 +77,34 @@ class Alibaba:
     @cached_property
     def cart(self) -> AlibabaCart:
         """``client.alibaba.cart``."""
-        from .resources.alibaba_cart import AlibabaCart
+        from .resources.alibaba_cart_sync import AlibabaCart
 
         return AlibabaCart(self._runner, lambda c: c.alibaba.cart)
 
     @cached_property
     def marketing(self) -> AlibabaMarketing:
         """``client.alibaba.marketing``."""
-        from .resources.alibaba_marketing import AlibabaMarketing
+        from .resources.alibaba_marketing_sync import AlibabaMarketing
 
         return AlibabaMarketing(self._runner, lambda c: c.alibaba.marketing)
 
     @cached_property
     def orders(self) -> AlibabaOrders:
         """``client.alibaba.orders``."""
-        from .resources.alibaba_orders import AlibabaOrders
+        from .resources.alibaba_orders_sync import AlibabaOrders
 
         return AlibabaOrders(self._runner, lambda c: c.alibaba.orders)
 
     @cached_property
     def products(self) -> AlibabaProducts:
         """``client.alibaba.products``."""
-        from .resources.alibaba_products import AlibabaProducts
+        from .resources.alibaba_products_sync import AlibabaProducts
 
         return AlibabaProducts(self._runner, lambda c: c.alibaba.products)
 
     @cached_property
     def refunds(self) -> AlibabaRefunds:
         """``client.alibaba.refunds``."""
-        from .resources.alibaba_refunds import AlibabaRefunds
+        from .resources.alibaba_refunds_sync import AlibabaRefunds
 
         return AlibabaRefunds(self._runner, lambda c: c.alibaba.refunds)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from .resources.logistics import AsyncLogistics, Logistics
+from .resources.logistics import AsyncLogistics
+from .resources.logistics_sync import Logistics
 
 __all__ = ["AsyncLogistics", "Logistics"]

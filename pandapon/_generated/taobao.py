@@ -12,10 +12,14 @@ from .._facade import Runner
 from .._pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from .resources.taobao_cart import AsyncTaobaoCart, TaobaoCart
-    from .resources.taobao_orders import AsyncTaobaoOrders, TaobaoOrders
-    from .resources.taobao_products import AsyncTaobaoProducts, TaobaoProducts
-    from .resources.taobao_refunds import AsyncTaobaoRefunds, TaobaoRefunds
+    from .resources.taobao_cart import AsyncTaobaoCart
+    from .resources.taobao_cart_sync import TaobaoCart
+    from .resources.taobao_orders import AsyncTaobaoOrders
+    from .resources.taobao_orders_sync import TaobaoOrders
+    from .resources.taobao_products import AsyncTaobaoProducts
+    from .resources.taobao_products_sync import TaobaoProducts
+    from .resources.taobao_refunds import AsyncTaobaoRefunds
+    from .resources.taobao_refunds_sync import TaobaoRefunds
 
 __all__ = ["AsyncTaobao", "Taobao"]
 
@@ -64,27 +68,27 @@ class Taobao:
     @cached_property
     def cart(self) -> TaobaoCart:
         """``client.taobao.cart``."""
-        from .resources.taobao_cart import TaobaoCart
+        from .resources.taobao_cart_sync import TaobaoCart
 
         return TaobaoCart(self._runner, lambda c: c.taobao.cart)
 
     @cached_property
     def orders(self) -> TaobaoOrders:
         """``client.taobao.orders``."""
-        from .resources.taobao_orders import TaobaoOrders
+        from .resources.taobao_orders_sync import TaobaoOrders
 
         return TaobaoOrders(self._runner, lambda c: c.taobao.orders)
 
     @cached_property
     def products(self) -> TaobaoProducts:
         """``client.taobao.products``."""
-        from .resources.taobao_products import TaobaoProducts
+        from .resources.taobao_products_sync import TaobaoProducts
 
         return TaobaoProducts(self._runner, lambda c: c.taobao.products)
 
     @cached_property
     def refunds(self) -> TaobaoRefunds:
         """``client.taobao.refunds``."""
-        from .resources.taobao_refunds import TaobaoRefunds
+        from .resources.taobao_refunds_sync import TaobaoRefunds
 
         return TaobaoRefunds(self._runner, lambda c: c.taobao.refunds)

@@ -28,11 +28,13 @@ from .._exceptions import (
 )
 from .._retry import Facts, decide, facts_of, outcome_unknown, retry_for_skew
 from .._signing import HeaderSigner, QuerySigner, mask_key, signing_step
+from .._types import NOT_GIVEN
 from .._validate import shown
 from ._build import Builder
 from ._connection import Connection
 from ._deadline import Deadline
 from ._envelope import EnvelopeReader, envelope_code
+from ._per_call import CallOptions, PerCall, per_call
 from ._reconcile import reconcile
 from ._skew import Clock
 
@@ -113,6 +115,8 @@ class Pipeline:
         self._signing = signing or _Signing(options)
         self._limiter: RateLimiter = limiter or options.rate_limiter or Unlimited()
         self._connection = connection or Connection(options)
+        #: A ``with_options`` twin borrows its parent's connections unless its options needed new ones.
+        self.owns_connection = connection is None
         self._builder = Builder(
             options.base_url, options.path_overrides, options.timeout.as_dict(), options.default_headers
         )
@@ -149,17 +153,22 @@ class Pipeline:
         await self._connection.open(in_thread=in_thread)
 
     async def aclose(self) -> None:
-        """Close the transport this pipeline (and the twins sharing it) sends through."""
-        await self._connection.aclose()
+        """Close the transport this pipeline (and the twins sharing it) sends through, if it made it: a twin that
+        borrows its parent's leaves it open (the parent closes it)."""
+        if self.owns_connection:
+            await self._connection.aclose()
 
     async def call(
         self,
         endpoint: Endpoint[T],
         request: RequestModel | Mapping[str, object] | None,
+        call_options: CallOptions | None = None,
         *,
         params: Mapping[str, object] | None = None,
     ) -> T:
         """Execute ``endpoint`` with ``request`` and return the envelope's ``data``, structured.
+
+        ``call_options`` is the method's ``**options`` dict (see :mod:`._per_call`), usually empty.
 
         Raises:
             PandaPonError: a subclass for every failure (see :mod:`pandapon._exceptions`).
@@ -180,15 +189,18 @@ class Pipeline:
             raise _not_a_mapping(endpoint, "body", request)
         if params is not None and not isinstance(params, Mapping):
             raise _not_a_mapping(endpoint, "params", params)
-        deadline = Deadline(self.options.deadline)
+        per: PerCall | None = None
+        if call_options:  # the default path pays for this one test only
+            endpoint, wire, params, per = per_call(endpoint, wire, params, call_options)
+        clock = Deadline(self.options.deadline if per is None or per.deadline is NOT_GIVEN else per.deadline)
         try:
-            return cast("T", await self._attempts(endpoint, wire, params, deadline))
+            return cast("T", await self._attempts(endpoint, wire, params, clock, per))
         except OutcomeUnknownError as error:
             if endpoint.reconcile is None:
                 raise
 
             async def lookup(lookup: Endpoint[Any], query: Mapping[str, object]) -> Any:
-                return await self._attempts(lookup, query, None, deadline)
+                return await self._attempts(lookup, query, None, clock, per)  # extra_query was the write's
 
             found = await reconcile(endpoint, error, lookup)
             if found is None:
@@ -219,15 +231,23 @@ class Pipeline:
         wire: Mapping[str, object] | None,
         params: Mapping[str, object] | None,
         deadline: Deadline,
+        per: PerCall | None = None,
     ) -> Any:
         options, signing, connection = self.options, self._signing, self._connection
         sign = signing.query_sign if endpoint.auth == "query-sign" else signing.sign
+        max_retries, timeouts, extra_headers = options.max_retries, self._builder.timeouts, None
+        if per is not None:
+            extra_headers = per.headers
+            max_retries = max_retries if per.max_retries is None else per.max_retries
+            timeouts = timeouts if per.timeouts is None else per.timeouts
         cost = options.endpoint_costs.get(endpoint.operation_id, 1.0)
         path, content, query = self._builder.wire(endpoint, wire)
         attempt = 0
         skew_retried = False
         while True:
             prepared = self._builder.prepare(endpoint.method, path, content, query, params)
+            if extra_headers:
+                prepared.headers.update(extra_headers)
             offset_before = signing.clock.offset
             started = time.perf_counter()
             sending = False
@@ -238,7 +258,7 @@ class Pipeline:
                     transport, user_agent = connection.current()
                     prepared.headers.setdefault("user-agent", user_agent)
                     await sign(prepared)
-                    prepared.timeouts = deadline.cut(prepared.timeouts)
+                    prepared.timeouts = deadline.cut(timeouts)
                     sending = True
                     answer = await transport.send(prepared)
             except TimeoutError:  # the deadline's scope: the retry judgment below sees no time left
@@ -284,7 +304,7 @@ class Pipeline:
                 await pause(facts.retry_after)  # every call sharing the limiter waits together
             decision = decide(
                 attempt=attempt,
-                max_retries=options.max_retries,
+                max_retries=max_retries,
                 idempotent=endpoint.idempotent,
                 request_sent=facts.request_sent,
                 status=facts.status,
@@ -301,7 +321,7 @@ class Pipeline:
                 prepared.url.path,
                 decision.delay,
                 attempt + 2,
-                options.max_retries + 1,
+                max_retries + 1,
                 decision.reason,
             )
             await anyio.sleep(decision.delay)

@@ -167,7 +167,8 @@ def related(ctx: Context) -> object:
     p.text_or_none("language")
     rows = [o for o in ctx.state.offers if o.category_id == offer.category_id and o is not offer]
     start = (page_no - 1) * size
-    return {"pageNo": page_no, "pageSize": size, "data": [wire.offer_row(o) for o in rows[start : start + size]]}
+    # data is the row array itself: the upstream product.related.recommend answers a plain array, no page object.
+    return [wire.offer_row(o) for o in rows[start : start + size]]
 
 
 @route("POST", "/alibaba/product/global/keywords/query")

@@ -147,7 +147,8 @@ def refund_goods_return(ctx: Context) -> object:
     refund.status, refund.updated_at = "waitsellerreceive", ctx.now
     refund.order.refund_status = refund.status
     state.push_alibaba_refund(refund, "BUYER_SEND_GOODS", ctx.now)
-    return True
+    # The upstream returnGoods result object (receivegoods' {success, errorInfo, errorCode} shape).
+    return {"success": True, "errorCode": None, "errorInfo": None}
 
 
 @route("GET", "/alibaba/refund/logistics/company/list")

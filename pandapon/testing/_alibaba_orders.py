@@ -215,6 +215,7 @@ def logistics_trace(ctx: Context) -> object:
         traces.append(
             {
                 "logisticsId": "LP" + order.logistics_bill_no,
+                "orderId": int(order.order_id),
                 "logisticsBillNo": order.logistics_bill_no,
                 "logisticsCompanyName": "中通快递",
                 "logisticsSteps": [dict(step) for step in order.logistics_steps],
@@ -232,7 +233,9 @@ def order_page(ctx: Context) -> object:
         o for o in ctx.state.orders.values() if isinstance(o, AlibabaOrder) and (status is None or o.status == status)
     ]
     orders.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)
-    return page([wire.alibaba_order(o) for o in orders], begin_page, size)
+    answer = page([wire.alibaba_order(o) for o in orders], begin_page, size)
+    # Also the upstream getBuyerOrderList keys the SDK's model reads (the rows once more, and the total).
+    return {**answer, "result": answer["data"], "totalRecord": len(orders)}
 
 
 @route("POST", "/alibaba/order/create/preview")

@@ -5,7 +5,9 @@ from __future__ import annotations
 __all__ = ["INVENTED_RESPONSES"]
 
 #: Endpoints whose response the catalogue does not document (``data`` unknown, or an object whose members are
-#: unknown): the fake answers a small, plausible shape of its own. Change them when the real shape is known.
+#: unknown): the fake answers a small, plausible shape of its own. Change them when the real shape is known. Where the
+#: SDK models an answer after the upstream 1688 API (``x-pandapon-response-evidence: upstream``), the fake answers
+#: with those upstream names.
 INVENTED_RESPONSES: tuple[str, ...] = (
     # Taobao goods: search rows and the GET "commodity inquiry" are unknown; batch/check's element members too.
     "POST /open/product/image/search",

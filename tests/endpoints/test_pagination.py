@@ -11,7 +11,10 @@ from pandapon import AsyncPandaPon, PandaPon
 from pandapon.types import AlibabaProductsSearchByKeywordData, AlibabaProductsSearchByKeywordResult
 from tests.helpers import CREDS, envelope
 
-ROWS = [{"imageUrl": f"https://img/{i}.jpg", "subject": f"T恤 {i}", "offerId": 700000000000 + i} for i in range(11)]
+ROWS = [
+    {"imageUrl": f"https://img/{i}.jpg", "subject": f"T恤 {i}", "offerId": 700000000000 + i, "rowTag": f"r{i}"}
+    for i in range(11)
+]
 
 
 class KeywordPages:
@@ -59,7 +62,8 @@ async def test_async_iteration_walks_every_page_and_stops_at_total_page() -> Non
         assert isinstance(page, AlibabaProductsSearchByKeywordResult)
         assert page.total_page == 3
         assert page.data is not None
-        assert page.data[0].extra == {"offerId": 700000000000}  # unknown row fields kept
+        assert page.data[0].offer_id == "700000000000"  # an upstream row field, id kept as str
+        assert page.data[0].extra == {"rowTag": "r0"}  # unknown row fields kept
         handler.pages.clear()
         items = [item async for item in client.alibaba.products.iter_search_by_keyword(keyword="T恤", page_size=4)]
     assert handler.pages == [1, 2, 3]

@@ -40,8 +40,10 @@ def test_sync_positional_and_keyword() -> None:
 def test_signature_shape_is_exact() -> None:
     for cls in (AsyncPandaPon, PandaPon):
         client = cls(**CREDS)
-        params = list(inspect.signature(client.taobao.orders.update_warehouse).parameters)
-        assert params == ["order_id", "name", "address"]
+        params = inspect.signature(client.taobao.orders.update_warehouse).parameters
+        assert list(params) == ["order_id", "name", "address", "options"]
+        assert params["options"].kind is inspect.Parameter.VAR_KEYWORD  # the per-call options, keyword-only
+        assert str(params["options"].annotation) == "Unpack[CallOptions]"
 
 
 @pytest.mark.anyio

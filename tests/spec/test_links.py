@@ -160,7 +160,8 @@ def expression_schemas(spec: JSON, source: JSON, expression: str) -> list[JSON]:
 
 def documented_fields(spec: JSON, schemas: list[JSON]) -> Iterator[tuple[str, JSON]]:
     """Every (name, schema) of the documented properties under ``schemas``, at any depth (JSON-in-string contents,
-    which an expression cannot reach, are not walked)."""
+    which an expression cannot reach, are not walked). Members known only from an example or from the upstream API
+    (``x-pandapon-evidence``) are not documented: no link is built on them."""
     seen: set[str] = set()
     stack = list(schemas)
     while stack:
@@ -172,6 +173,8 @@ def documented_fields(spec: JSON, schemas: list[JSON]) -> Iterator[tuple[str, JS
             if "items" in v:
                 stack.append(v["items"])
             for name, prop in v.get("properties", {}).items():
+                if prop.get("x-pandapon-evidence", "documented") != "documented":
+                    continue
                 yield name, prop
                 stack.append(prop)
 
@@ -316,7 +319,10 @@ GAPS = {
     (TB + "orders.get", TB + "orders.get_logistics"): "the order detail is undocumented",
     (TB + "refunds.render", TB + "refunds.create"): "the reverse-order create request is undocumented",
     (TB + "refunds.create", TB + "refunds.get"): "the reverse-order create answer is undocumented",
-    (AL + "products.search_by_keyword", AL + "products.get"): "search rows document only imageUrl and subject",
+    (
+        AL + "products.search_by_keyword",
+        AL + "products.get",
+    ): "search rows document only imageUrl and subject (offerId is upstream's)",
     (AL + "products.get", AL + "cart.add"): "the cart add request is undocumented",
     (AL + "cart.add", AL + "cart.list"): "the cart list takes no input",
     (AL + "cart.create_order", AL + "orders.get_pay_url"): "the cart order's answer is undocumented",
@@ -556,7 +562,7 @@ async def test_alibaba_flow_walks_on_the_fake(spec: JSON) -> None:
         # The documented search example filters by a price range no fake offer is in; its paging part is used.
         paging = {k: walk.example(AL + "products.search_by_keyword", k) for k in ("beginPage", "pageSize")}
         rows = await walk.call(AL + "products.search_by_keyword", body=paging)
-        # Gap: search rows document only imageUrl and subject; the fake's rows also carry 1688's offerId.
+        # Gap: search rows document only imageUrl and subject; the fake's rows also carry 1688's (upstream) offerId.
         offer = await walk.call(AL + "products.get", body={"offerId": rows["data"][0]["offerId"]})
         # productSkuInfos members are undocumented: the spec id is the fake's (1688's) specId.
         spec_id = offer["productSkuInfos"][0]["specId"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 import attrs
@@ -17,10 +18,28 @@ __all__ = [
     "AlibabaProductsDecryptOpenuidRequest",
     "AlibabaProductsGetRequest",
     "AlibabaProductsGetResult",
+    "AlibabaProductsRelatedPriceInfo",
     "AlibabaProductsRelatedRequest",
+    "AlibabaProductsRelatedResult",
+    "AlibabaProductsSearchByImageData",
+    "AlibabaProductsSearchByImageDataInvoiceInfo",
+    "AlibabaProductsSearchByImageDataOfferDataInfo",
+    "AlibabaProductsSearchByImageDataPriceInfo",
+    "AlibabaProductsSearchByImageDataProductSimpleShippingInfo",
+    "AlibabaProductsSearchByImageDataProductTradeInfo",
+    "AlibabaProductsSearchByImageDataPromotionModel",
+    "AlibabaProductsSearchByImageDataSellerDataInfo",
+    "AlibabaProductsSearchByImagePicRegionInfo",
     "AlibabaProductsSearchByImageRequest",
+    "AlibabaProductsSearchByImageResult",
     "AlibabaProductsSearchByImageSort",
     "AlibabaProductsSearchByKeywordData",
+    "AlibabaProductsSearchByKeywordDataInvoiceInfo",
+    "AlibabaProductsSearchByKeywordDataPriceInfo",
+    "AlibabaProductsSearchByKeywordDataProductSimpleShippingInfo",
+    "AlibabaProductsSearchByKeywordDataProductTradeInfo",
+    "AlibabaProductsSearchByKeywordDataPromotionModel",
+    "AlibabaProductsSearchByKeywordDataSellerDataInfo",
     "AlibabaProductsSearchByKeywordRequest",
     "AlibabaProductsSearchByKeywordResult",
     "AlibabaProductsSearchByKeywordSort",
@@ -81,15 +100,23 @@ class AlibabaProductsGetResult(Model):
     description: str | None = attrs.field(default=None)
     """Description as HTML."""
     main_video: str | None = attrs.field(default=None, metadata={"wire": "mainVideo"})
-    """Main video. (Upstream name, unconfirmed for PandaPon.)"""
+    """Main video. (Upstream name, unconfirmed for PandaPon.) Known only from the upstream API (upstream-third-party); PandaPon may differ."""
     detail_video: str | None = attrs.field(default=None, metadata={"wire": "detailVideo"})
-    """Detail video. (Upstream name, unconfirmed.)"""
+    """Detail video. (Upstream name, unconfirmed.) Known only from the upstream API (upstream-third-party); PandaPon may differ."""
     product_image: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "productImage"})
-    """Product images; upstream members images[] and whiteImage. (Upstream name, unconfirmed.)"""
+    """Product images; upstream members images[] and whiteImage. (Upstream name, unconfirmed.) Known only from the upstream API (upstream-third-party); PandaPon may differ."""
     product_attribute: list[dict[str, JSON]] | None = attrs.field(default=None, metadata={"wire": "productAttribute"})
-    """Product attributes; upstream members attributeId, attributeName, value, attributeNameTrans, valueTrans. (Upstream name, unconfirmed.)"""
+    """Product attributes; upstream members attributeId, attributeName, value, attributeNameTrans, valueTrans. (Upstream name, unconfirmed.) Known only from the upstream API (upstream-third-party); PandaPon may differ."""
     product_sku_infos: list[dict[str, JSON]] | None = attrs.field(default=None, metadata={"wire": "productSkuInfos"})
-    """SKU information; upstream members include amountOnSale, price (string), jxhyPrice, skuId, specId, skuAttributes[]. specId is what ordering needs. (Upstream name, unconfirmed.)"""
+    """SKU information; upstream members include amountOnSale, price (string), jxhyPrice, skuId, specId, skuAttributes[]. specId is what ordering needs. (Upstream name, unconfirmed.) Known only from the upstream API (upstream-third-party); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsRelatedPriceInfo(Model):
+    """Prices."""
+
+    price: Decimal | None = attrs.field(default=None, metadata={"money": "yuan"})
+    """Lowest wholesale price. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ. Unit: yuan."""
 
 
 @attrs.define(kw_only=True)
@@ -109,6 +136,249 @@ class AlibabaProductsRelatedRequest(RequestModel):
         validator=expect("int", optional=True),
     )
     language: str | None = attrs.field(default=None, validator=expect("str", optional=True))
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsRelatedResult(Model):
+    """Content of `data` for POST /alibaba/product/productRelatedRecommendQuery (Related commodity inquiry), one element of the array."""
+
+    image_url: str | None = attrs.field(default=None, metadata={"wire": "imageUrl"})
+    """Image. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    subject: str | None = attrs.field(default=None)
+    """Chinese title. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    subject_trans: str | None = attrs.field(default=None, metadata={"wire": "subjectTrans"})
+    """Translated title. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    price_info: AlibabaProductsRelatedPriceInfo | None = attrs.field(default=None, metadata={"wire": "priceInfo"})
+    """Prices. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    offer_id: str | None = attrs.field(default=None, metadata={"wire": "offerId", "wire_int": True})
+    """Product (offer) id. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    month_sold: int | None = attrs.field(default=None, metadata={"wire": "monthSold"})
+    """Sold in the last 90 days (per this API's doc). Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    seller_identities: list[str] | None = attrs.field(default=None, metadata={"wire": "sellerIdentities"})
+    """Seller badge, e.g. super_factory. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    offer_identities: list[str] | None = attrs.field(default=None, metadata={"wire": "offerIdentities"})
+    """Product tag, e.g. yx. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    top_category_id: str | None = attrs.field(default=None, metadata={"wire": "topCategoryId", "wire_int": True})
+    """Level-1 category id. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    second_category_id: str | None = attrs.field(default=None, metadata={"wire": "secondCategoryId", "wire_int": True})
+    """Level-2 category id. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+    third_category_id: str | None = attrs.field(default=None, metadata={"wire": "thirdCategoryId", "wire_int": True})
+    """Level-3 category id. Known only from the upstream API product.related.recommend (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataPriceInfo(Model):
+    """Prices, all strings in yuan."""
+
+    price: Decimal | None = attrs.field(default=None, metadata={"money": "yuan"})
+    """Wholesale price. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ. Unit: yuan."""
+    jxhy_price: Decimal | None = attrs.field(default=None, metadata={"wire": "jxhyPrice", "money": "yuan"})
+    """Curated-supply dropship price. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ. Unit: yuan."""
+    pf_jxhy_price: Decimal | None = attrs.field(default=None, metadata={"wire": "pfJxhyPrice", "money": "yuan"})
+    """Curated-supply wholesale price. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ. Unit: yuan."""
+    consign_price: Decimal | None = attrs.field(default=None, metadata={"wire": "consignPrice", "money": "yuan"})
+    """Dropship (一件代发) price. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ. Unit: yuan."""
+    promotion_price: Decimal | None = attrs.field(default=None, metadata={"wire": "promotionPrice", "money": "yuan"})
+    """Marketing price. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ. Unit: yuan."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataPromotionModel(Model):
+    """Promotion flags."""
+
+    has_promotion: bool | None = attrs.field(default=None, metadata={"wire": "hasPromotion"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    promotion_type: str | None = attrs.field(default=None, metadata={"wire": "promotionType"})
+    """e.g. "plus". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataSellerDataInfo(Model):
+    """Seller scores."""
+
+    trade_medal_level: str | None = attrs.field(default=None, metadata={"wire": "tradeMedalLevel"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    composite_service_score: str | None = attrs.field(default=None, metadata={"wire": "compositeServiceScore"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    logistics_experience_score: str | None = attrs.field(default=None, metadata={"wire": "logisticsExperienceScore"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    dispute_complaint_score: str | None = attrs.field(default=None, metadata={"wire": "disputeComplaintScore"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    offer_experience_score: str | None = attrs.field(default=None, metadata={"wire": "offerExperienceScore"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    after_sales_experience_score: str | None = attrs.field(default=None, metadata={"wire": "afterSalesExperienceScore"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    consulting_experience_score: str | None = attrs.field(default=None, metadata={"wire": "consultingExperienceScore"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    repeat_purchase_percent: str | None = attrs.field(default=None, metadata={"wire": "repeatPurchasePercent"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    tp_year: int | None = attrs.field(default=None, metadata={"wire": "tpYear"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataProductSimpleShippingInfo(Model):
+    """Shipping performance; rates as strings like "100.00%"."""
+
+    shipping_time_guarantee: str | None = attrs.field(default=None, metadata={"wire": "shippingTimeGuarantee"})
+    """shipIn24Hours / shipIn48Hours. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    perfect_fulfillment_rate30d: str | None = attrs.field(default=None, metadata={"wire": "perfectFulfillmentRate30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    pickup_within24h_rate30d: str | None = attrs.field(default=None, metadata={"wire": "pickupWithin24hRate30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    quality_return_rate30d: str | None = attrs.field(default=None, metadata={"wire": "qualityReturnRate30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    perfect_fulfillment_rate7d: str | None = attrs.field(default=None, metadata={"wire": "perfectFulfillmentRate7d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    pickup_within24h_rate7d: str | None = attrs.field(default=None, metadata={"wire": "pickupWithin24hRate7d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    delayed_shipping_rate7d: str | None = attrs.field(default=None, metadata={"wire": "delayedShippingRate7d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataOfferDataInfo(Model):
+    """Offer statistics."""
+
+    offer_applause_rate: JSON | None = attrs.field(default=None, metadata={"wire": "offerApplauseRate"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    kj_featured_services: JSON | None = attrs.field(default=None, metadata={"wire": "kjFeaturedServices"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    quality_rfd_rate30d: JSON | None = attrs.field(default=None, metadata={"wire": "qualityRfdRate30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    repurchase_rate30d: JSON | None = attrs.field(default=None, metadata={"wire": "repurchaseRate30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    pickup_rate24h30d: JSON | None = attrs.field(default=None, metadata={"wire": "pickupRate24h30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataProductTradeInfo(Model):
+    """Cart and buyer counts, as strings."""
+
+    add_cart_count7d: str | None = attrs.field(default=None, metadata={"wire": "addCartCount7d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    pay_buyer_count7d: str | None = attrs.field(default=None, metadata={"wire": "payBuyerCount7d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    add_cart_count30d: str | None = attrs.field(default=None, metadata={"wire": "addCartCount30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    pay_buyer_count30d: str | None = attrs.field(default=None, metadata={"wire": "payBuyerCount30d"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageDataInvoiceInfo(Model):
+    """Invoice support."""
+
+    support_online_invoice: bool | None = attrs.field(default=None, metadata={"wire": "supportOnlineInvoice"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    support_fast_invoice: bool | None = attrs.field(default=None, metadata={"wire": "supportFastInvoice"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    invoice_types: list[str] | None = attrs.field(default=None, metadata={"wire": "invoiceTypes"})
+    """普票 / 专票. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    taxpayer_type: str | None = attrs.field(default=None, metadata={"wire": "taxpayerType"})
+    """Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageData(Model):
+    """Rows (AlibabaProductListInfoV2VO, the keyword query's rows)."""
+
+    image_url: str | None = attrs.field(default=None, metadata={"wire": "imageUrl"})
+    """Image URL."""
+    subject: str | None = attrs.field(default=None)
+    """Title."""
+    subject_trans: str | None = attrs.field(default=None, metadata={"wire": "subjectTrans"})
+    """Foreign-language title (language = the request's country). Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    offer_id: str | None = attrs.field(default=None, metadata={"wire": "offerId", "wire_int": True})
+    """Product (offer) id. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    is_jxhy: bool | None = attrs.field(default=None, metadata={"wire": "isJxhy"})
+    """Curated supply (精选货源). Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    price_info: AlibabaProductsSearchByImageDataPriceInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "priceInfo"},
+    )
+    """Prices, all strings in yuan. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    repurchase_rate: str | None = attrs.field(default=None, metadata={"wire": "repurchaseRate"})
+    """Repurchase rate, e.g. "10%". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    month_sold: int | None = attrs.field(default=None, metadata={"wire": "monthSold"})
+    """Sales in the last 30 days. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    trace_info: str | None = attrs.field(default=None, metadata={"wire": "traceInfo"})
+    """Tracking string to report back to 1688. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    is_one_psale: bool | None = attrs.field(default=None, metadata={"wire": "isOnePsale"})
+    """Supports dropshipping. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    seller_identities: list[str] | None = attrs.field(default=None, metadata={"wire": "sellerIdentities"})
+    """Seller badges: super_factory, powerful_merchants, tp_member. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    offer_identities: list[str] | None = attrs.field(default=None, metadata={"wire": "offerIdentities"})
+    """Product tags: yx (严选), select (cross-border select). Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    trade_score: str | None = attrs.field(default=None, metadata={"wire": "tradeScore"})
+    """Product trade score, e.g. "5.0". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    promotion_model: AlibabaProductsSearchByImageDataPromotionModel | None = attrs.field(
+        default=None,
+        metadata={"wire": "promotionModel"},
+    )
+    """Promotion flags. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    top_category_id: str | None = attrs.field(default=None, metadata={"wire": "topCategoryId", "wire_int": True})
+    """Level-1 category id. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    second_category_id: str | None = attrs.field(default=None, metadata={"wire": "secondCategoryId", "wire_int": True})
+    """Level-2 category id. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    third_category_id: str | None = attrs.field(default=None, metadata={"wire": "thirdCategoryId", "wire_int": True})
+    """Level-3 category id. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    is_patent_product: bool | None = attrs.field(default=None, metadata={"wire": "isPatentProduct"})
+    """Patented product. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    create_date: str | None = attrs.field(default=None, metadata={"wire": "createDate"})
+    """"yyyy-MM-dd HH:mm:ss". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    modify_date: str | None = attrs.field(default=None, metadata={"wire": "modifyDate"})
+    """"yyyy-MM-dd HH:mm:ss". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    is_select: bool | None = attrs.field(default=None, metadata={"wire": "isSelect"})
+    """Cross-border select assortment. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    min_order_quantity: int | None = attrs.field(default=None, metadata={"wire": "minOrderQuantity"})
+    """Minimum order quantity. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    seller_data_info: AlibabaProductsSearchByImageDataSellerDataInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "sellerDataInfo"},
+    )
+    """Seller scores. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    product_simple_shipping_info: AlibabaProductsSearchByImageDataProductSimpleShippingInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "productSimpleShippingInfo"},
+    )
+    """Shipping performance; rates as strings like "100.00%". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    token: str | None = attrs.field(default=None)
+    """Plugin rebate token. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    promotion_url: str | None = attrs.field(default=None, metadata={"wire": "promotionURL"})
+    """1688 detail-page link. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    company_name: str | None = attrs.field(default=None, metadata={"wire": "companyName"})
+    """Shop name. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    company_address: str | None = attrs.field(default=None, metadata={"wire": "companyAddress"})
+    """Shop region, e.g. "浙江省杭州市". Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    offer_data_info: AlibabaProductsSearchByImageDataOfferDataInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "offerDataInfo"},
+    )
+    """Offer statistics. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    sales7d: str | None = attrs.field(default=None)
+    """Sales in the last 7 days. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    product_trade_info: AlibabaProductsSearchByImageDataProductTradeInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "productTradeInfo"},
+    )
+    """Cart and buyer counts, as strings. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+    invoice_info: AlibabaProductsSearchByImageDataInvoiceInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "invoiceInfo"},
+    )
+    """Invoice support. Known only from the upstream API product.search.imageQuery (member types as in product.search.keywordQuery) (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImagePicRegionInfo(Model):
+    """Detected subject boxes, e.g. "265,597,326,764"."""
+
+    current_region: JSON | None = attrs.field(default=None, metadata={"wire": "currentRegion"})
+    """Known only from the upstream API product.search.imageQuery (upstream-official); PandaPon may differ."""
+    yolo_crop_region: JSON | None = attrs.field(default=None, metadata={"wire": "yoloCropRegion"})
+    """Known only from the upstream API product.search.imageQuery (upstream-official); PandaPon may differ."""
 
 
 @attrs.define(kw_only=True)
@@ -171,6 +441,125 @@ class AlibabaProductsSearchByImageRequest(RequestModel):
 
 
 @attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByImageResult(Model):
+    """Content of `data` for POST /alibaba/product/image/query (Commodity picture search)."""
+
+    total_records: int | None = attrs.field(default=None, metadata={"wire": "totalRecords"})
+    """Total records (总记录数)."""
+    total_page: int | None = attrs.field(default=None, metadata={"wire": "totalPage"})
+    """Total pages (总页数)."""
+    page_size: int | None = attrs.field(default=None, metadata={"wire": "pageSize"})
+    """Page size."""
+    current_page: int | None = attrs.field(default=None, metadata={"wire": "currentPage"})
+    """Current page (第几页)."""
+    data: list[AlibabaProductsSearchByImageData] | None = attrs.field(default=None)
+    """Rows (AlibabaProductListInfoV2VO, the keyword query's rows)."""
+    pic_region_info: AlibabaProductsSearchByImagePicRegionInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "picRegionInfo"},
+    )
+    """Detected subject boxes, e.g. "265,597,326,764". Known only from the upstream API product.search.imageQuery (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByKeywordDataPriceInfo(Model):
+    """Prices, all strings in yuan."""
+
+    price: Decimal | None = attrs.field(default=None, metadata={"money": "yuan"})
+    """Wholesale price. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ. Unit: yuan."""
+    jxhy_price: Decimal | None = attrs.field(default=None, metadata={"wire": "jxhyPrice", "money": "yuan"})
+    """Curated-supply dropship price. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ. Unit: yuan."""
+    pf_jxhy_price: Decimal | None = attrs.field(default=None, metadata={"wire": "pfJxhyPrice", "money": "yuan"})
+    """Curated-supply wholesale price. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ. Unit: yuan."""
+    consign_price: Decimal | None = attrs.field(default=None, metadata={"wire": "consignPrice", "money": "yuan"})
+    """Dropship (一件代发) price. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ. Unit: yuan."""
+    promotion_price: Decimal | None = attrs.field(default=None, metadata={"wire": "promotionPrice", "money": "yuan"})
+    """Marketing price. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ. Unit: yuan."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByKeywordDataPromotionModel(Model):
+    """Promotion flags."""
+
+    has_promotion: bool | None = attrs.field(default=None, metadata={"wire": "hasPromotion"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    promotion_type: str | None = attrs.field(default=None, metadata={"wire": "promotionType"})
+    """e.g. "plus". Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByKeywordDataSellerDataInfo(Model):
+    """Seller scores."""
+
+    trade_medal_level: str | None = attrs.field(default=None, metadata={"wire": "tradeMedalLevel"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    composite_service_score: str | None = attrs.field(default=None, metadata={"wire": "compositeServiceScore"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    logistics_experience_score: str | None = attrs.field(default=None, metadata={"wire": "logisticsExperienceScore"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    dispute_complaint_score: str | None = attrs.field(default=None, metadata={"wire": "disputeComplaintScore"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    offer_experience_score: str | None = attrs.field(default=None, metadata={"wire": "offerExperienceScore"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    after_sales_experience_score: str | None = attrs.field(default=None, metadata={"wire": "afterSalesExperienceScore"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    consulting_experience_score: str | None = attrs.field(default=None, metadata={"wire": "consultingExperienceScore"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    repeat_purchase_percent: str | None = attrs.field(default=None, metadata={"wire": "repeatPurchasePercent"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    tp_year: int | None = attrs.field(default=None, metadata={"wire": "tpYear"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByKeywordDataProductSimpleShippingInfo(Model):
+    """Shipping performance; rates as strings like "100.00%"."""
+
+    shipping_time_guarantee: str | None = attrs.field(default=None, metadata={"wire": "shippingTimeGuarantee"})
+    """shipIn24Hours / shipIn48Hours. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    perfect_fulfillment_rate30d: str | None = attrs.field(default=None, metadata={"wire": "perfectFulfillmentRate30d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    pickup_within24h_rate30d: str | None = attrs.field(default=None, metadata={"wire": "pickupWithin24hRate30d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    quality_return_rate30d: str | None = attrs.field(default=None, metadata={"wire": "qualityReturnRate30d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    perfect_fulfillment_rate7d: str | None = attrs.field(default=None, metadata={"wire": "perfectFulfillmentRate7d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    pickup_within24h_rate7d: str | None = attrs.field(default=None, metadata={"wire": "pickupWithin24hRate7d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    delayed_shipping_rate7d: str | None = attrs.field(default=None, metadata={"wire": "delayedShippingRate7d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByKeywordDataProductTradeInfo(Model):
+    """Cart and buyer counts, as strings."""
+
+    add_cart_count7d: str | None = attrs.field(default=None, metadata={"wire": "addCartCount7d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    pay_buyer_count7d: str | None = attrs.field(default=None, metadata={"wire": "payBuyerCount7d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    add_cart_count30d: str | None = attrs.field(default=None, metadata={"wire": "addCartCount30d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    pay_buyer_count30d: str | None = attrs.field(default=None, metadata={"wire": "payBuyerCount30d"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaProductsSearchByKeywordDataInvoiceInfo(Model):
+    """Invoice support."""
+
+    support_online_invoice: bool | None = attrs.field(default=None, metadata={"wire": "supportOnlineInvoice"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    support_fast_invoice: bool | None = attrs.field(default=None, metadata={"wire": "supportFastInvoice"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    invoice_types: list[str] | None = attrs.field(default=None, metadata={"wire": "invoiceTypes"})
+    """普票 / 专票. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    taxpayer_type: str | None = attrs.field(default=None, metadata={"wire": "taxpayerType"})
+    """Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+
+
+@attrs.frozen(kw_only=True)
 class AlibabaProductsSearchByKeywordData(Model):
     """Rows (分页数据); 8 fields per row on v2, two known."""
 
@@ -178,6 +567,82 @@ class AlibabaProductsSearchByKeywordData(Model):
     """Image URL."""
     subject: str | None = attrs.field(default=None)
     """Title."""
+    aigc_image_url: str | None = attrs.field(default=None, metadata={"wire": "aigcImageUrl"})
+    """Image after AIGC processing / translation. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    subject_trans: str | None = attrs.field(default=None, metadata={"wire": "subjectTrans"})
+    """Foreign-language title (language = the request's country). Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    offer_id: str | None = attrs.field(default=None, metadata={"wire": "offerId", "wire_int": True})
+    """Product (offer) id. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    is_jxhy: bool | None = attrs.field(default=None, metadata={"wire": "isJxhy"})
+    """Curated supply (精选货源). Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    price_info: AlibabaProductsSearchByKeywordDataPriceInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "priceInfo"},
+    )
+    """Prices, all strings in yuan. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    repurchase_rate: str | None = attrs.field(default=None, metadata={"wire": "repurchaseRate"})
+    """Repurchase rate, e.g. "10%". Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    month_sold: int | None = attrs.field(default=None, metadata={"wire": "monthSold"})
+    """Sales in the last 30 days. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    trace_info: str | None = attrs.field(default=None, metadata={"wire": "traceInfo"})
+    """Tracking string to report back to 1688. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    is_one_psale: bool | None = attrs.field(default=None, metadata={"wire": "isOnePsale"})
+    """Supports dropshipping. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    seller_identities: list[str] | None = attrs.field(default=None, metadata={"wire": "sellerIdentities"})
+    """Seller badges: super_factory, powerful_merchants, tp_member. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    offer_identities: list[str] | None = attrs.field(default=None, metadata={"wire": "offerIdentities"})
+    """Product tags: yx (严选), select (cross-border select). Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    trade_score: str | None = attrs.field(default=None, metadata={"wire": "tradeScore"})
+    """Product trade score, e.g. "5.0". Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    white_image: str | None = attrs.field(default=None, metadata={"wire": "whiteImage"})
+    """White-background image. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    promotion_model: AlibabaProductsSearchByKeywordDataPromotionModel | None = attrs.field(
+        default=None,
+        metadata={"wire": "promotionModel"},
+    )
+    """Promotion flags. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    top_category_id: str | None = attrs.field(default=None, metadata={"wire": "topCategoryId", "wire_int": True})
+    """Level-1 category id. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    second_category_id: str | None = attrs.field(default=None, metadata={"wire": "secondCategoryId", "wire_int": True})
+    """Level-2 category id. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    third_category_id: str | None = attrs.field(default=None, metadata={"wire": "thirdCategoryId", "wire_int": True})
+    """Level-3 category id. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    is_patent_product: bool | None = attrs.field(default=None, metadata={"wire": "isPatentProduct"})
+    """Patented product. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    create_date: str | None = attrs.field(default=None, metadata={"wire": "createDate"})
+    """"yyyy-MM-dd HH:mm:ss". Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    modify_date: str | None = attrs.field(default=None, metadata={"wire": "modifyDate"})
+    """"yyyy-MM-dd HH:mm:ss". Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    is_select: bool | None = attrs.field(default=None, metadata={"wire": "isSelect"})
+    """Cross-border select assortment. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    min_order_quantity: int | None = attrs.field(default=None, metadata={"wire": "minOrderQuantity"})
+    """Minimum order quantity. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    seller_data_info: AlibabaProductsSearchByKeywordDataSellerDataInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "sellerDataInfo"},
+    )
+    """Seller scores. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    product_simple_shipping_info: AlibabaProductsSearchByKeywordDataProductSimpleShippingInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "productSimpleShippingInfo"},
+    )
+    """Shipping performance; rates as strings like "100.00%". Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    token: str | None = attrs.field(default=None)
+    """Plugin rebate token. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    promotion_url: str | None = attrs.field(default=None, metadata={"wire": "promotionURL"})
+    """1688 detail-page link. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    sales7d: str | None = attrs.field(default=None)
+    """Sales in the last 7 days. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    product_trade_info: AlibabaProductsSearchByKeywordDataProductTradeInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "productTradeInfo"},
+    )
+    """Cart and buyer counts, as strings. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
+    invoice_info: AlibabaProductsSearchByKeywordDataInvoiceInfo | None = attrs.field(
+        default=None,
+        metadata={"wire": "invoiceInfo"},
+    )
+    """Invoice support. Known only from the upstream API product.search.keywordQuery (upstream-official); PandaPon may differ."""
 
 
 @attrs.define(kw_only=True)

@@ -19,6 +19,7 @@ __all__ = [
     "AlibabaRefundsGetRequest",
     "AlibabaRefundsGetResult",
     "AlibabaRefundsSubmitReturnGoodsRequest",
+    "AlibabaRefundsSubmitReturnGoodsResult",
 ]
 
 
@@ -144,3 +145,15 @@ class AlibabaRefundsSubmitReturnGoodsRequest(RequestModel):
     freight_bill: str = attrs.field(metadata={"wire": "freightBill"}, validator=expect("str", optional=False))
     description: str | None = attrs.field(default=None, validator=expect("str", optional=True))
     vouchers: list[str] | None = attrs.field(default=None, validator=expect("str", optional=True, many=True))
+
+
+@attrs.frozen(kw_only=True)
+class AlibabaRefundsSubmitReturnGoodsResult(Model):
+    """Content of `data` for POST /alibaba/refund/goods/return (The buyer submits the refund information)."""
+
+    error_code: str | None = attrs.field(default=None, metadata={"wire": "errorCode"})
+    """e.g. "4004"; 4001-4008, 5001-5003. Known only from the upstream API alibaba.trade.refund.returnGoods (upstream-official); PandaPon may differ."""
+    error_info: str | None = attrs.field(default=None, metadata={"wire": "errorInfo"})
+    """Error text. Known only from the upstream API alibaba.trade.refund.returnGoods (upstream-official); PandaPon may differ."""
+    success: bool | None = attrs.field(default=None)
+    """Known only from the upstream API alibaba.trade.refund.returnGoods (upstream-official); PandaPon may differ."""

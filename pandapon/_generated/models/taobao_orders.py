@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import attrs
 
+from ..._enums import TaobaoLogisticsTraceStatus
 from ..._model import Model, RequestModel
 from ..._validate import expect
 
@@ -150,7 +151,7 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsTrace(Model):
     """Event time, 'yyyy-MM-dd HH:mm:ss'."""
     standerd_desc: str | None = attrs.field(default=None, metadata={"wire": "standerdDesc"})
     """Readable trace text (field name spelled 'standerd')."""
-    status: str | None = attrs.field(default=None)
+    status: TaobaoLogisticsTraceStatus | None = attrs.field(default=None)
     """Trace status."""
     next_city: str | None = attrs.field(default=None, metadata={"wire": "nextCity"})
     """Next city; null in the example."""
@@ -163,11 +164,11 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsPartner(Model):
     """Carrier information (v2 example)."""
 
     company_image_url: str | None = attrs.field(default=None, metadata={"wire": "companyImageUrl"})
-    """Carrier logo URL."""
+    """Carrier logo URL. Known only from an example (the v2 response example)."""
     company: str | None = attrs.field(default=None)
-    """Carrier name."""
+    """Carrier name. Known only from an example (the v2 response example)."""
     company_contact: str | None = attrs.field(default=None, metadata={"wire": "companyContact"})
-    """Carrier contact."""
+    """Carrier contact. Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -175,12 +176,19 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetailReceiver(Model):
     """Receiver (v2 example)."""
 
     zip_code: str | None = attrs.field(default=None, metadata={"wire": "zipCode"})
+    """Known only from an example (the v2 response example)."""
     address: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     province: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     city: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     district: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     phone: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     name: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -188,10 +196,13 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsGoods(Model):
     """Goods in the package (v2 example)."""
 
     title: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     property: str | None = attrs.field(default=None)
+    """Known only from an example (the v2 response example)."""
     image_url: str | None = attrs.field(default=None, metadata={"wire": "imageUrl"})
+    """Known only from an example (the v2 response example)."""
     quantity: str | None = attrs.field(default=None)
-    """Quantity, as a string."""
+    """Quantity, as a string. Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -209,14 +220,14 @@ class TaobaoOrdersGetLogisticsPnmLogisticsDetail(Model):
         default=None,
         metadata={"wire": "logisticsPartner"},
     )
-    """Carrier information (v2 example)."""
+    """Carrier information (v2 example). Known only from an example (the v2 response example)."""
     receiver: TaobaoOrdersGetLogisticsPnmLogisticsDetailReceiver | None = attrs.field(default=None)
-    """Receiver (v2 example)."""
+    """Receiver (v2 example). Known only from an example (the v2 response example)."""
     logistics_goods: list[TaobaoOrdersGetLogisticsPnmLogisticsDetailLogisticsGoods] | None = attrs.field(
         default=None,
         metadata={"wire": "logisticsGoods"},
     )
-    """Goods in the package (v2 example)."""
+    """Goods in the package (v2 example). Known only from an example (the v2 response example)."""
 
 
 @attrs.define(kw_only=True)

@@ -87,13 +87,13 @@ class TaobaoProductsGetSkuProperty(Model):
     """SKU properties (seen on the Xportcn mirror only)."""
 
     value_id: str | None = attrs.field(default=None, metadata={"wire": "valueId", "wire_int": True})
-    """Property value id."""
+    """Property value id. Known only from an example (the Xportcn mirror's example)."""
     value_name: str | None = attrs.field(default=None, metadata={"wire": "valueName"})
-    """Property value name."""
+    """Property value name. Known only from an example (the Xportcn mirror's example)."""
     prop_id: str | None = attrs.field(default=None, metadata={"wire": "propId", "wire_int": True})
-    """Property id."""
+    """Property id. Known only from an example (the Xportcn mirror's example)."""
     prop_name: str | None = attrs.field(default=None, metadata={"wire": "propName"})
-    """Property name."""
+    """Property name. Known only from an example (the Xportcn mirror's example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -113,11 +113,13 @@ class TaobaoProductsGetSku(Model):
     promotion_price: str | None = attrs.field(default=None, metadata={"wire": "promotionPrice", "money": "unknown"})
     """SKU discounted price; a number at item level but a string ("1") inside skuList on the Xportcn mirror. Unit: unknown."""
     post_fee: int | None = attrs.field(default=None, metadata={"wire": "postFee", "money": "unknown"})
-    """Postage (seen on the Xportcn mirror only). Unit: unknown."""
+    """Postage (seen on the Xportcn mirror only). Known only from an example (the Xportcn mirror's example). Unit: unknown."""
     mp_sku_id: str | None = attrs.field(default=None, metadata={"wire": "mpSkuId", "wire_str": True})
     """Distribution SKU id; the mirror example spells it 'mpSkuld' (typo) with value null."""
     properties: list[TaobaoProductsGetSkuProperty] | None = attrs.field(default=None)
-    """SKU properties (seen on the Xportcn mirror only)."""
+    """SKU properties (seen on the Xportcn mirror only). Known only from an example (the Xportcn mirror's example)."""
+    mp_skuld: str | None = attrs.field(default=None, metadata={"wire": "mpSkuld"})
+    """mpSkuId as the mirror's example spells it (null there). Known only from an example (the Xportcn mirror's example)."""
 
 
 @attrs.frozen(kw_only=True)

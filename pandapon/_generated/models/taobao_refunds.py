@@ -10,8 +10,8 @@ from typing import ClassVar
 
 import attrs
 
+from ..._enums import TaobaoRefundStatus
 from ..._model import Model, RequestModel
-from ..._types import JSON
 from ..._validate import expect
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "TaobaoRefundsListRequest",
     "TaobaoRefundsRenderRefundOrderTemplate",
     "TaobaoRefundsRenderRefundOrderTemplateMaxRefundFee",
+    "TaobaoRefundsRenderRefundOrderTemplateRefundOrder",
     "TaobaoRefundsRenderRefundOrderTemplateRefundReason",
     "TaobaoRefundsRenderRequest",
     "TaobaoRefundsRenderResult",
@@ -75,7 +76,7 @@ class TaobaoRefundsCancelRefundOrderAggregateLogistics(Model):
     )
     """Carrier."""
     logistics_no: str | None = attrs.field(default=None, metadata={"wire": "logisticsNo"})
-    """Return tracking number (v1 example only)."""
+    """Return tracking number (v1 example only). Known only from an example (the v1 example)."""
     receiver_address: TaobaoRefundsCancelRefundOrderAggregateLogisticsReceiverAddress | None = attrs.field(
         default=None,
         metadata={"wire": "receiverAddress"},
@@ -102,26 +103,26 @@ class TaobaoRefundsCancelRefundOrderAggregatePurchaseOrderLine(Model):
     post_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "postFee", "money": "unknown"})
     """Postage; unit not stated. Unit: unknown."""
     price: Decimal | None = attrs.field(default=None, metadata={"money": "unknown"})
-    """Price; unit not stated (v2 example). Unit: unknown."""
+    """Price; unit not stated (v2 example). Known only from an example (the v2 response example). Unit: unknown."""
     sales_order_id: str | None = attrs.field(default=None, metadata={"wire": "salesOrderId", "wire_str": True})
-    """Sales order id (v2 example)."""
+    """Sales order id (v2 example). Known only from an example (the v2 response example)."""
     supplier_id: str | None = attrs.field(default=None, metadata={"wire": "supplierId", "wire_int": True})
-    """Supplier id (v2 example)."""
+    """Supplier id (v2 example). Known only from an example (the v2 response example)."""
     quantity: int | None = attrs.field(default=None)
-    """Quantity (v2 example)."""
+    """Quantity (v2 example). Known only from an example (the v2 response example)."""
     total_price: Decimal | None = attrs.field(default=None, metadata={"wire": "totalPrice", "money": "unknown"})
-    """Total price (v2 example). Unit: unknown."""
+    """Total price (v2 example). Known only from an example (the v2 response example). Unit: unknown."""
     product_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "productFee", "money": "unknown"})
-    """Product fee (v2 example). Unit: unknown."""
+    """Product fee (v2 example). Known only from an example (the v2 response example). Unit: unknown."""
     sales_market: str | None = attrs.field(default=None, metadata={"wire": "salesMarket"})
-    """Sales market (v2 example)."""
+    """Sales market (v2 example). Known only from an example (the v2 response example)."""
     purchase_order_line_id: str | None = attrs.field(
         default=None,
         metadata={"wire": "purchaseOrderLineId", "wire_int": True},
     )
-    """Purchase order line id (v2 example)."""
+    """Purchase order line id (v2 example). Known only from an example (the v2 response example)."""
     purchase_order_id: str | None = attrs.field(default=None, metadata={"wire": "purchaseOrderId", "wire_int": True})
-    """Purchase order id (v2 example)."""
+    """Purchase order id (v2 example). Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -129,40 +130,40 @@ class TaobaoRefundsCancelRefundOrderAggregateRefundOrder(Model):
     """The reverse order itself (v2 example)."""
 
     refund_id: str | None = attrs.field(default=None, metadata={"wire": "refundId", "wire_str": True})
-    """Reverse-order id."""
+    """Reverse-order id. Known only from an example (the v2 response example)."""
     refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "refundFee", "money": "unknown"})
-    """Refund amount; unit not stated. Unit: unknown."""
+    """Refund amount; unit not stated. Known only from an example (the v2 response example). Unit: unknown."""
     pay_order_id: str | None = attrs.field(default=None, metadata={"wire": "payOrderId", "wire_str": True})
-    """Payment order id."""
-    refund_status: int | None = attrs.field(default=None, metadata={"wire": "refundStatus"})
-    """Reverse-order status; values never shown (a string in the v2 render example)."""
+    """Payment order id. Known only from an example (the v2 response example)."""
+    refund_status: TaobaoRefundStatus | None = attrs.field(default=None, metadata={"wire": "refundStatus"})
+    """Reverse-order status; values never shown (a string in the v2 render example). Known only from an example (the v2 response example)."""
     refund_type: int | None = attrs.field(default=None, metadata={"wire": "refundType"})
-    """Refund type; values never shown."""
+    """Refund type; values never shown. Known only from an example (the v2 response example)."""
     goods_status: int | None = attrs.field(default=None, metadata={"wire": "goodsStatus"})
-    """Goods status; values never shown."""
+    """Goods status; values never shown. Known only from an example (the v2 response example)."""
     reason_id: str | None = attrs.field(default=None, metadata={"wire": "reasonId", "wire_int": True})
-    """Reason id."""
+    """Reason id. Known only from an example (the v2 response example)."""
     reason_desc: str | None = attrs.field(default=None, metadata={"wire": "reasonDesc"})
-    """Reason text."""
+    """Reason text. Known only from an example (the v2 response example)."""
     refund_desc: str | None = attrs.field(default=None, metadata={"wire": "refundDesc"})
-    """Buyer's description."""
+    """Buyer's description. Known only from an example (the v2 response example)."""
     can_edit_fee: bool | None = attrs.field(default=None, metadata={"wire": "canEditFee"})
-    """Whether the amount may be edited."""
+    """Whether the amount may be edited. Known only from an example (the v2 response example)."""
     fee_tips: str | None = attrs.field(default=None, metadata={"wire": "feeTips"})
-    """Amount hint."""
+    """Amount hint. Known only from an example (the v2 response example)."""
     timeout_type: str | None = attrs.field(default=None, metadata={"wire": "timeoutType"})
-    """Timeout type."""
+    """Timeout type. Known only from an example (the v2 response example)."""
     timeout_date: str | None = attrs.field(default=None, metadata={"wire": "timeoutDate"})
-    """Timeout date."""
+    """Timeout date. Known only from an example (the v2 response example)."""
     remaining_time: str | None = attrs.field(default=None, metadata={"wire": "remainingTime"})
-    """Remaining time."""
+    """Remaining time. Known only from an example (the v2 response example)."""
     seller_refuse_reason: str | None = attrs.field(default=None, metadata={"wire": "sellerRefuseReason"})
-    """Seller's refusal reason."""
+    """Seller's refusal reason. Known only from an example (the v2 response example)."""
     seller_refuse_reason_describe: str | None = attrs.field(
         default=None,
         metadata={"wire": "sellerRefuseReasonDescribe"},
     )
-    """Seller's refusal description."""
+    """Seller's refusal description. Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -180,7 +181,7 @@ class TaobaoRefundsCancelRefundOrderAggregate(Model):
         default=None,
         metadata={"wire": "refundOrder"},
     )
-    """The reverse order itself (v2 example)."""
+    """The reverse order itself (v2 example). Known only from an example (the v2 response example)."""
 
 
 @attrs.define(kw_only=True)
@@ -219,6 +220,8 @@ class TaobaoRefundsGetRefundOrderAggregateLogisticsLogisticsCompany(Model):
     """Carrier code; spelled logisticCompanyCode in the v1 example and logisticsCompanyCode in v2."""
     logistics_company_name: str | None = attrs.field(default=None, metadata={"wire": "logisticsCompanyName"})
     """Carrier name."""
+    logistics_company_code: str | None = attrs.field(default=None, metadata={"wire": "logisticsCompanyCode"})
+    """Carrier code, as v2 spells it (v1: logisticCompanyCode). Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -245,7 +248,7 @@ class TaobaoRefundsGetRefundOrderAggregateLogistics(Model):
     )
     """Carrier."""
     logistics_no: str | None = attrs.field(default=None, metadata={"wire": "logisticsNo"})
-    """Return tracking number (v1 example only)."""
+    """Return tracking number (v1 example only). Known only from an example (the v1 example)."""
     receiver_address: TaobaoRefundsGetRefundOrderAggregateLogisticsReceiverAddress | None = attrs.field(
         default=None,
         metadata={"wire": "receiverAddress"},
@@ -272,26 +275,26 @@ class TaobaoRefundsGetRefundOrderAggregatePurchaseOrderLine(Model):
     post_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "postFee", "money": "unknown"})
     """Postage; unit not stated. Unit: unknown."""
     price: Decimal | None = attrs.field(default=None, metadata={"money": "unknown"})
-    """Price; unit not stated (v2 example). Unit: unknown."""
+    """Price; unit not stated (v2 example). Known only from an example (the v2 response example). Unit: unknown."""
     sales_order_id: str | None = attrs.field(default=None, metadata={"wire": "salesOrderId", "wire_str": True})
-    """Sales order id (v2 example)."""
+    """Sales order id (v2 example). Known only from an example (the v2 response example)."""
     supplier_id: str | None = attrs.field(default=None, metadata={"wire": "supplierId", "wire_int": True})
-    """Supplier id (v2 example)."""
+    """Supplier id (v2 example). Known only from an example (the v2 response example)."""
     quantity: int | None = attrs.field(default=None)
-    """Quantity (v2 example)."""
+    """Quantity (v2 example). Known only from an example (the v2 response example)."""
     total_price: Decimal | None = attrs.field(default=None, metadata={"wire": "totalPrice", "money": "unknown"})
-    """Total price (v2 example). Unit: unknown."""
+    """Total price (v2 example). Known only from an example (the v2 response example). Unit: unknown."""
     product_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "productFee", "money": "unknown"})
-    """Product fee (v2 example). Unit: unknown."""
+    """Product fee (v2 example). Known only from an example (the v2 response example). Unit: unknown."""
     sales_market: str | None = attrs.field(default=None, metadata={"wire": "salesMarket"})
-    """Sales market (v2 example)."""
+    """Sales market (v2 example). Known only from an example (the v2 response example)."""
     purchase_order_line_id: str | None = attrs.field(
         default=None,
         metadata={"wire": "purchaseOrderLineId", "wire_int": True},
     )
-    """Purchase order line id (v2 example)."""
+    """Purchase order line id (v2 example). Known only from an example (the v2 response example)."""
     purchase_order_id: str | None = attrs.field(default=None, metadata={"wire": "purchaseOrderId", "wire_int": True})
-    """Purchase order id (v2 example)."""
+    """Purchase order id (v2 example). Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -299,40 +302,40 @@ class TaobaoRefundsGetRefundOrderAggregateRefundOrder(Model):
     """The reverse order itself (v2 example)."""
 
     refund_id: str | None = attrs.field(default=None, metadata={"wire": "refundId", "wire_str": True})
-    """Reverse-order id."""
+    """Reverse-order id. Known only from an example (the v2 response example)."""
     refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "refundFee", "money": "unknown"})
-    """Refund amount; unit not stated. Unit: unknown."""
+    """Refund amount; unit not stated. Known only from an example (the v2 response example). Unit: unknown."""
     pay_order_id: str | None = attrs.field(default=None, metadata={"wire": "payOrderId", "wire_str": True})
-    """Payment order id."""
-    refund_status: int | None = attrs.field(default=None, metadata={"wire": "refundStatus"})
-    """Reverse-order status; values never shown (a string in the v2 render example)."""
+    """Payment order id. Known only from an example (the v2 response example)."""
+    refund_status: TaobaoRefundStatus | None = attrs.field(default=None, metadata={"wire": "refundStatus"})
+    """Reverse-order status; values never shown (a string in the v2 render example). Known only from an example (the v2 response example)."""
     refund_type: int | None = attrs.field(default=None, metadata={"wire": "refundType"})
-    """Refund type; values never shown."""
+    """Refund type; values never shown. Known only from an example (the v2 response example)."""
     goods_status: int | None = attrs.field(default=None, metadata={"wire": "goodsStatus"})
-    """Goods status; values never shown."""
+    """Goods status; values never shown. Known only from an example (the v2 response example)."""
     reason_id: str | None = attrs.field(default=None, metadata={"wire": "reasonId", "wire_int": True})
-    """Reason id."""
+    """Reason id. Known only from an example (the v2 response example)."""
     reason_desc: str | None = attrs.field(default=None, metadata={"wire": "reasonDesc"})
-    """Reason text."""
+    """Reason text. Known only from an example (the v2 response example)."""
     refund_desc: str | None = attrs.field(default=None, metadata={"wire": "refundDesc"})
-    """Buyer's description."""
+    """Buyer's description. Known only from an example (the v2 response example)."""
     can_edit_fee: bool | None = attrs.field(default=None, metadata={"wire": "canEditFee"})
-    """Whether the amount may be edited."""
+    """Whether the amount may be edited. Known only from an example (the v2 response example)."""
     fee_tips: str | None = attrs.field(default=None, metadata={"wire": "feeTips"})
-    """Amount hint."""
+    """Amount hint. Known only from an example (the v2 response example)."""
     timeout_type: str | None = attrs.field(default=None, metadata={"wire": "timeoutType"})
-    """Timeout type."""
+    """Timeout type. Known only from an example (the v2 response example)."""
     timeout_date: str | None = attrs.field(default=None, metadata={"wire": "timeoutDate"})
-    """Timeout date."""
+    """Timeout date. Known only from an example (the v2 response example)."""
     remaining_time: str | None = attrs.field(default=None, metadata={"wire": "remainingTime"})
-    """Remaining time."""
+    """Remaining time. Known only from an example (the v2 response example)."""
     seller_refuse_reason: str | None = attrs.field(default=None, metadata={"wire": "sellerRefuseReason"})
-    """Seller's refusal reason."""
+    """Seller's refusal reason. Known only from an example (the v2 response example)."""
     seller_refuse_reason_describe: str | None = attrs.field(
         default=None,
         metadata={"wire": "sellerRefuseReasonDescribe"},
     )
-    """Seller's refusal description."""
+    """Seller's refusal description. Known only from an example (the v2 response example)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -350,7 +353,7 @@ class TaobaoRefundsGetRefundOrderAggregate(Model):
         default=None,
         metadata={"wire": "refundOrder"},
     )
-    """The reverse order itself (v2 example)."""
+    """The reverse order itself (v2 example). Known only from an example (the v2 response example)."""
 
 
 @attrs.define(kw_only=True)
@@ -431,6 +434,47 @@ class TaobaoRefundsRenderRefundOrderTemplateRefundReason(Model):
 
 
 @attrs.frozen(kw_only=True)
+class TaobaoRefundsRenderRefundOrderTemplateRefundOrder(Model):
+    """Pre-filled reverse order; same members as refundOrderAggregate.refundOrder, with refundStatus typed string here."""
+
+    goods_status: int | None = attrs.field(default=None, metadata={"wire": "goodsStatus"})
+    """Goods status; values never shown. Known only from an example (the v2 example)."""
+    refund_desc: str | None = attrs.field(default=None, metadata={"wire": "refundDesc"})
+    """Buyer's description. Known only from an example (the v2 example)."""
+    refund_status: TaobaoRefundStatus | None = attrs.field(default=None, metadata={"wire": "refundStatus"})
+    """Reverse-order status (a string in this example, an integer elsewhere). Known only from an example (the v2 example)."""
+    refund_type: int | None = attrs.field(default=None, metadata={"wire": "refundType"})
+    """Refund type; values never shown. Known only from an example (the v2 example)."""
+    timeout_date: str | None = attrs.field(default=None, metadata={"wire": "timeoutDate"})
+    """Timeout date. Known only from an example (the v2 example)."""
+    fee_tips: str | None = attrs.field(default=None, metadata={"wire": "feeTips"})
+    """Amount hint. Known only from an example (the v2 example)."""
+    timeout_type: str | None = attrs.field(default=None, metadata={"wire": "timeoutType"})
+    """Timeout type. Known only from an example (the v2 example)."""
+    refund_id: str | None = attrs.field(default=None, metadata={"wire": "refundId", "wire_str": True})
+    """Reverse-order id. Known only from an example (the v2 example)."""
+    pay_order_id: str | None = attrs.field(default=None, metadata={"wire": "payOrderId", "wire_str": True})
+    """Payment order id. Known only from an example (the v2 example)."""
+    reason_id: str | None = attrs.field(default=None, metadata={"wire": "reasonId", "wire_int": True})
+    """Reason id. Known only from an example (the v2 example)."""
+    can_edit_fee: bool | None = attrs.field(default=None, metadata={"wire": "canEditFee"})
+    """Whether the amount may be edited. Known only from an example (the v2 example)."""
+    seller_refuse_reason_describe: str | None = attrs.field(
+        default=None,
+        metadata={"wire": "sellerRefuseReasonDescribe"},
+    )
+    """Seller's refusal description. Known only from an example (the v2 example)."""
+    remaining_time: str | None = attrs.field(default=None, metadata={"wire": "remainingTime"})
+    """Remaining time. Known only from an example (the v2 example)."""
+    reason_desc: str | None = attrs.field(default=None, metadata={"wire": "reasonDesc"})
+    """Reason text. Known only from an example (the v2 example)."""
+    seller_refuse_reason: str | None = attrs.field(default=None, metadata={"wire": "sellerRefuseReason"})
+    """Seller's refusal reason. Known only from an example (the v2 example)."""
+    refund_fee: Decimal | None = attrs.field(default=None, metadata={"wire": "refundFee", "money": "unknown"})
+    """Refund amount; unit not stated. Known only from an example (the v2 example). Unit: unknown."""
+
+
+@attrs.frozen(kw_only=True)
 class TaobaoRefundsRenderRefundOrderTemplateMaxRefundFee(Model):
     """Refund amount limits; members after canEditRefundFee unknown."""
 
@@ -453,7 +497,10 @@ class TaobaoRefundsRenderRefundOrderTemplate(Model):
     """Allowed reasons."""
     goods_status_list: list[str] | None = attrs.field(default=None, metadata={"wire": "goodsStatusList"})
     """Allowed goods statuses."""
-    refund_order: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "refundOrder"})
+    refund_order: TaobaoRefundsRenderRefundOrderTemplateRefundOrder | None = attrs.field(
+        default=None,
+        metadata={"wire": "refundOrder"},
+    )
     """Pre-filled reverse order; same members as refundOrderAggregate.refundOrder, with refundStatus typed string here."""
     max_refund_fee: TaobaoRefundsRenderRefundOrderTemplateMaxRefundFee | None = attrs.field(
         default=None,
