@@ -347,7 +347,9 @@ async def test_the_page_parameter_belongs_to_the_iterator(name: str, value: dict
 # ---------------------------------------------------------------------------- the overrides' pagination rules
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = REPO / ".." / "shared" / "pandapon-api" / "endpoints.json"
+CATALOGUE = (
+    REPO / "tests" / "evidence" / "endpoints.json"
+)  # the vendored catalogue (tests/spec/test_response_evidence.py checks it against ../shared)
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT / "pandapon" / "spec" / "pandapon.openapi.json"
-CATALOGUE_PATH = REPO_ROOT / ".." / "shared" / "pandapon-api" / "endpoints.json"
+CATALOGUE_PATH = (
+    REPO_ROOT / "tests" / "evidence" / "endpoints.json"
+)  # the vendored catalogue (tests/spec/test_response_evidence.py checks it against ../shared)
 TOOL_PATH = REPO_ROOT / "tools" / "catalogue_to_openapi.py"
 OVERRIDES_PATH = REPO_ROOT / "tools" / "spec_overrides.json"
 

@@ -1,8 +1,8 @@
 """Invariants of the committed OpenAPI description (pandapon/spec/pandapon.openapi.json).
 
 Only the committed document is read, except in the tests marked as comparing with the
-catalogue: those skip when ``../shared/pandapon-api/endpoints.json`` (relative to the
-repository root) is not present, as in CI.
+catalogue: those read the vendored copy ``tests/evidence/endpoints.json`` (which
+``tests/spec/test_response_evidence.py`` checks against ``../shared/pandapon-api/`` when that is present).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT / "pandapon" / "spec" / "pandapon.openapi.json"
-CATALOGUE_PATH = REPO_ROOT / ".." / "shared" / "pandapon-api" / "endpoints.json"
+CATALOGUE_PATH = (
+    REPO_ROOT / "tests" / "evidence" / "endpoints.json"
+)  # the vendored catalogue (tests/spec/test_response_evidence.py checks it against ../shared)
 TOOL_PATH = REPO_ROOT / "tools" / "catalogue_to_openapi.py"
 OVERRIDES_PATH = REPO_ROOT / "tools" / "spec_overrides.json"
 
