@@ -18,6 +18,7 @@ from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
 from ._signing import SIGNATURE_HEADERS, mask_key
 from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPCORE_MAX_CONNECTIONS
+from ._validate import is_count, is_seconds
 
 if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
@@ -94,7 +95,7 @@ class OptionArgs(TypedDict, total=False):
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+    if value is not None and not is_seconds(value):
         raise ConfigurationError(f"timeout must be positive seconds, an httpx.Timeout or None, got {value!r}")
     return httpx.Timeout(value)
 
@@ -179,12 +180,12 @@ def _check_base_url(instance: ClientOptions, attribute: object, value: str) -> N
 
 
 def _check_max_retries(instance: ClientOptions, attribute: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_count(value):
         raise ConfigurationError(f"max_retries must be a non-negative int, got {value!r}")
 
 
 def _check_deadline(instance: ClientOptions, attribute: object, value: float | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+    if value is not None and not is_seconds(value):
         raise ConfigurationError(f"deadline must be a positive number of seconds or None, got {value!r}")
 
 
@@ -229,7 +230,7 @@ def _check_max_connections(instance: ClientOptions, attribute: object, value: in
 
 
 def _check_max_keepalive(instance: ClientOptions, attribute: object, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+    if value is not None and not is_count(value):
         raise ConfigurationError(f"max_keepalive must be a non-negative int or None, got {value!r}")
 
 

@@ -8,15 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
 from ._exceptions import InvalidInputError
 
-__all__ = ["expect", "shown"]
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+__all__ = ["expect", "is_count", "is_seconds", "shown"]
 
 Check = Callable[[object], bool]
+
+
+def is_seconds(value: object) -> TypeIs[float]:
+    """A positive number of seconds (a bool is not one): a timeout or a deadline, for the client and for one call."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
+
+
+def is_count(value: object) -> TypeIs[int]:
+    """A non-negative int (a bool is not one): ``max_retries``, for the client and for one call."""
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 0
+
 
 _CHECKS: dict[str, Check] = {
     "str": lambda v: isinstance(v, str),

@@ -32,7 +32,7 @@ import httpx
 from .._exceptions import InvalidInputError
 from .._signing import SIGNATURE_HEADERS
 from .._types import NOT_GIVEN, NotGiven
-from .._validate import shown
+from .._validate import is_count, is_seconds, shown
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -134,19 +134,19 @@ def _headers(endpoint: Endpoint[Any], value: object) -> dict[str, str]:
 def _timeouts(endpoint: Endpoint[Any], value: object) -> Mapping[str, float | None]:
     if isinstance(value, httpx.Timeout):
         return value.as_dict()
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+    if value is not None and not is_seconds(value):
         raise _fail(endpoint, "timeout", "positive seconds, an httpx.Timeout or None (no timeout)", value)
     return {"connect": value, "read": value, "write": value, "pool": value}  # httpx.Timeout(value).as_dict()
 
 
 def _deadline(endpoint: Endpoint[Any], value: object) -> float | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+    if value is not None and not is_seconds(value):
         raise _fail(endpoint, "deadline", "positive seconds or None (no deadline)", value)
     return value
 
 
 def _retries(endpoint: Endpoint[Any], value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_count(value):
         raise _fail(endpoint, "max_retries", "a non-negative int", value)
     return value
 
