@@ -66,10 +66,13 @@ async def iterate_items(
     )
     page = wire.get(pagination.page_param)
     page_no = pagination.first_page if page is None else int(str(page))
+    # The page size sent: an extra_* value wins over the typed field on the wire (see _per_call), so it wins here.
     size = None
-    for source in (wire, extra_body, extra_query):
-        if pagination.size_param is not None and isinstance(source, Mapping) and size is None:
-            size = source.get(pagination.size_param)
+    if pagination.size_param is not None:
+        for source in (extra_body, extra_query, wire):
+            if isinstance(source, Mapping) and source.get(pagination.size_param) is not None:
+                size = source[pagination.size_param]
+                break
     previous: list[object] = []
     for _ in range(MAX_PAGES):
         wire[pagination.page_param] = page_no

@@ -314,6 +314,18 @@ async def test_the_per_call_options_reach_every_page_request() -> None:
     assert all(json.loads(r.content)["pageSize"] == 3 for r in handler.requests)
 
 
+@pytest.mark.anyio
+async def test_a_page_size_in_extra_body_is_the_one_the_walk_counts_with() -> None:
+    """``extra_body`` wins over the typed field on the wire, so the iterator must count pages with its size too: a
+    typed 10 overridden by 3 walks every page of 3 (it used to stop after the first, "shorter than 10")."""
+    handler = PageRecorder()
+    async with AsyncPandaPon(**CREDS, transport=httpx.MockTransport(handler)) as client:
+        rows = [r async for r in client.taobao.products.iter_search(page_size=10, extra_body={"pageSize": 3})]
+    assert len(rows) == 7
+    assert [json.loads(r.content)["pageNo"] for r in handler.requests] == [1, 2, 3]
+    assert all(json.loads(r.content)["pageSize"] == 3 for r in handler.requests)
+
+
 def test_the_per_call_options_reach_every_page_request_on_the_sync_client() -> None:
     handler = PageRecorder()
     with PandaPon(**CREDS, transport=httpx.MockTransport(handler)) as client:
