@@ -17,6 +17,7 @@ from ._facade import SyncResource
 from ._options import ClientOptions
 from ._portal import Portal
 from ._signing import mask_key
+from ._validate import is_seconds
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -57,6 +58,14 @@ class SyncRaw:
         return client._run(lambda c: c.raw.call(getattr(resolve(c), name), *args, **kwargs))
 
 
+def _check_loop(backend: object, close_timeout: object) -> None:
+    """The background loop's settings, for the constructor and ``with_options`` alike."""
+    if backend not in ("asyncio", "trio"):
+        raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
+    if not is_seconds(close_timeout):
+        raise ConfigurationError(f"close_timeout must be positive seconds, got {close_timeout!r}")
+
+
 class PandaPon:
     """The sync PandaPon client: the same arguments and method names as :class:`AsyncPandaPon`.
 
@@ -80,8 +89,7 @@ class PandaPon:
         close_timeout: float = 5.0,
         **options: Unpack[OptionArgs],
     ) -> None:
-        if backend not in ("asyncio", "trio"):
-            raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
+        _check_loop(backend, close_timeout)
         self._options = checked(ClientOptions.create(key, secret, user, **options))  # in the caller's thread
         self._backend: Literal["asyncio", "trio"] = backend
         self._close_timeout = close_timeout
@@ -214,10 +222,7 @@ class PandaPon:
         """
         loop = self._backend if backend is None else backend
         close_timeout = self._close_timeout if close_timeout is None else close_timeout
-        if loop not in ("asyncio", "trio"):
-            raise ConfigurationError(f"backend must be 'asyncio' or 'trio', got {loop!r}")
-        if isinstance(close_timeout, bool) or not isinstance(close_timeout, (int, float)) or not close_timeout > 0:
-            raise ConfigurationError(f"close_timeout must be positive seconds, got {close_timeout!r}")
+        _check_loop(loop, close_timeout)
         twin = PandaPon.__new__(PandaPon)
         twin._options = checked(self._options.evolve(**changes))
         twin._backend, twin._close_timeout = loop, close_timeout

@@ -272,6 +272,19 @@ def test_bad_sync_with_options_raise_in_the_callers_thread(changes: dict[str, An
         client.with_options(**changes)
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"backend": "curio"}, "backend must be 'asyncio' or 'trio', got 'curio'"),
+        ({"close_timeout": 0}, "close_timeout must be positive seconds, got 0"),
+        ({"close_timeout": True}, "close_timeout must be positive seconds, got True"),
+    ],
+)
+def test_the_constructor_checks_the_loop_settings_as_with_options_does(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        PandaPon(**CREDS, **settings)
+
+
 def test_with_options_keeps_the_running_loop_alive_when_a_twin_is_used_from_threads() -> None:
     rec = Recorder(ok())
     with PandaPon(**CREDS, transport=rec.transport()) as parent:
