@@ -90,8 +90,8 @@ def expect(
     if many:
         word = f"a list of {word.removeprefix('a ').removeprefix('an ')}"
 
-    def blank_id(value: object) -> bool:  # a required id that is empty reaches the server as a wrong lookup
-        return kind == "id" and not optional and not many and isinstance(value, str) and not value.strip()
+    # A required id that is empty reaches the server as a wrong lookup: refused here.
+    blank_ids = kind == "id" and not optional and not many
 
     def validate(inst: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and optional:
@@ -99,7 +99,7 @@ def expect(
         if json_text and isinstance(value, str):
             return
         ok = _all_match(check, value) if many else check(value)
-        if ok and blank_id(value):
+        if ok and blank_ids and isinstance(value, str) and not value.strip():
             owner = cast("type[object]", type(inst))
             raise InvalidInputError(
                 f"{getattr(owner, '_operation', owner.__name__)}(): parameter {attribute.name!r} expected a "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import _types
 from .._exceptions import (
@@ -43,6 +43,23 @@ def envelope_code(body: bytes) -> object:
     return "-" if envelope is None else envelope.get("code", "-")
 
 
+def _text(body: bytes) -> str:
+    """``body`` as text: UTF-8 when it starts like a JSON object does in UTF-8 (``{`` then no NUL byte, so not
+    UTF-16/32, and no BOM), else the encoding JSON's rules detect (what ``json.loads`` of bytes does)."""
+    if body[:1] == b"{" and body[1:2] != b"\x00":
+        return body.decode("utf-8", "surrogatepass")
+    return body.decode(json.detect_encoding(body), "surrogatepass")
+
+
+#: Results whose structure hook returns a value of exactly that type unchanged (see pandapon._converter).
+_SCALARS = frozenset({bool, str, int})
+
+
+def _exactly(data: object, target: Any) -> bool:
+    """``data`` already is a ``bool``/``str``/``int`` result as is: the converter would hand it back unchanged."""
+    return type(data) is target and target in _SCALARS
+
+
 def _member(code: object, codes: frozenset[int]) -> bool:
     """``code in codes`` for any decoded JSON value (lists are unhashable; ``true`` is not ``1``)."""
     return not isinstance(code, (bool, list, dict)) and code in codes
@@ -63,13 +80,17 @@ class EnvelopeReader:
         self._auth = options.auth_codes
         self._rate = options.rate_limit_codes
         self._converter = converter
-        self._decode = json.JSONDecoder(parse_float=Decimal).decode  # one decoder, not one per json.loads call
+        decoder = json.JSONDecoder(parse_float=Decimal)  # one decoder, not one per json.loads call
+        self._decode, self._scan = (
+            decoder.decode,
+            cast("Callable[[str, int], tuple[object, int]]", vars(decoder)["scan_once"]),
+        )
 
     def read(self, endpoint: Endpoint[Any], request: Prepared, answer: Answer) -> Any:
         """The endpoint's result from ``answer``, or raise the typed error it amounts to."""
         body = answer.body
         try:
-            payload: object = self._decode(body.decode(json.detect_encoding(body), "surrogatepass")) if body else None
+            payload: object = self._loads(body) if body else None
             problem = None
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, absurd nesting
             payload, problem = None, exc
@@ -79,13 +100,27 @@ class EnvelopeReader:
             verdict = as_object(data)
             if verdict is None or verdict.get("success") is not False:
                 target = endpoint.result
-                if target is None or target is _types.JSON or data is None:
+                if target is None or target is _types.JSON or data is None or _exactly(data, target):
                     return data
                 try:
                     return self._converter().structure(data, target)
                 except Exception as exc:  # cattrs raises grouped errors; map every one to a typed message
                     raise self._not_fitting(endpoint, request, answer, envelope, exc) from None
         self._raise(endpoint, request, answer, payload, problem)
+
+    def _loads(self, body: bytes) -> object:
+        """``json.loads`` with ``Decimal`` numbers; an envelope object with nothing after it is scanned directly
+        (what ``JSONDecoder.decode`` does, minus its whitespace matching), anything else goes the usual way."""
+        text = _text(body)
+        if text[:1] == "{":
+            try:
+                value, end = self._scan(text, 0)
+            except StopIteration:  # a value missing inside: the usual way raises the JSONDecodeError
+                pass
+            else:
+                if end == len(text):
+                    return value
+        return self._decode(text)
 
     def _raise(
         self, endpoint: Endpoint[Any], request: Prepared, answer: Answer, payload: object, problem: Exception | None

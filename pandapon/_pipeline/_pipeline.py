@@ -273,7 +273,8 @@ class Pipeline:
             except PandaPonError as exc:
                 failure = exc
             else:
-                self._log(prepared, answer, started, attempt)
+                if log.isEnabledFor(logging.DEBUG):
+                    self._log(prepared, answer, started, attempt)
                 try:
                     result = self._reader.read(endpoint, prepared, answer)
                 except PandaPonError as exc:
@@ -351,14 +352,14 @@ class Pipeline:
         return error
 
     def _log(self, prepared: Prepared, answer: Answer, started: float, attempt: int) -> None:
-        if log.isEnabledFor(logging.DEBUG):  # the envelope is decoded a second time for the line: DEBUG only
-            log.debug(
-                "%s %s -> %s code=%s in %.1f ms (attempt %d, key %s)",
-                prepared.method,
-                prepared.url.path,
-                answer.status,
-                envelope_code(answer.body),
-                (time.perf_counter() - started) * 1000,
-                attempt + 1,
-                self._signing.key_hint,
-            )
+        """The DEBUG line of one answer (the envelope is decoded a second time for it: DEBUG only)."""
+        log.debug(
+            "%s %s -> %s code=%s in %.1f ms (attempt %d, key %s)",
+            prepared.method,
+            prepared.url.path,
+            answer.status,
+            envelope_code(answer.body),
+            (time.perf_counter() - started) * 1000,
+            attempt + 1,
+            self._signing.key_hint,
+        )
