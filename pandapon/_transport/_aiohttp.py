@@ -20,6 +20,8 @@ from ._limits import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS
 
 __all__ = ["AiohttpTransport"]
 
+_SKIP_CONTENT_TYPE = ("Content-Type",)
+
 
 class AiohttpTransport:
     """Send prepared requests with one pooled ``aiohttp.ClientSession`` (asyncio only); closed with the client.
@@ -85,15 +87,19 @@ class AiohttpTransport:
         """Send one request; return its status, raw headers and decoded body."""
         aiohttp = self._aiohttp
         response: Any = None
+        content, headers = request.content or None, request.headers
+        # aiohttp labels a body without a Content-Type application/octet-stream; the SDK's bodies carry theirs, so
+        # the (per-request, not free) skip list is only built for one that does not.
+        skip = _SKIP_CONTENT_TYPE if content is not None and "content-type" not in headers else None
         try:
             response = await self._get_session().request(
                 request.method,
                 str(request.url),
-                headers=request.headers,
-                data=request.content or None,
+                headers=headers,
+                data=content,
                 allow_redirects=False,
                 timeout=self._timeout(request.timeouts),
-                skip_auto_headers=("Content-Type",),
+                skip_auto_headers=skip,
             )
             try:
                 body = await response.read()

@@ -262,3 +262,49 @@ def test_the_default_pool_size_depends_on_the_engine(
 
     anyio.run(main, backend=backend)
     assert app.most == cap
+
+
+class Headers:
+    """An ASGI app that records each request's headers."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[bytes, bytes]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.seen.append(dict(scope["headers"]))
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": BODY})
+
+
+@pytest.mark.parametrize(
+    ("headers", "content", "expected"),
+    [
+        ({"content-type": "application/json"}, b"{}", b"application/json"),  # the SDK's bodies: theirs, as is
+        ({}, b"{}", None),  # a body without one (a custom signer dropped it): aiohttp adds none of its own
+        ({}, None, None),  # no body, no Content-Type
+    ],
+)
+def test_the_aiohttp_engine_sends_only_the_content_type_it_was_given(
+    headers: dict[str, str], content: bytes | None, expected: bytes | None
+) -> None:
+    from pandapon import AiohttpTransport
+    from pandapon._wire import Prepared
+
+    app = Headers()
+
+    async def main(url: str) -> None:
+        transport = AiohttpTransport()
+        try:
+            method = "POST" if content is not None else "GET"
+            answer = await transport.send(Prepared(method, httpx.URL(url + "/x"), dict(headers), content, {}))
+            assert answer.status == 200
+        finally:
+            await transport.aclose()
+
+    with serve_asgi(app) as url:
+        anyio.run(main, url)
+    assert app.seen[-1].get(b"content-type") == expected
