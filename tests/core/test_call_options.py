@@ -350,8 +350,8 @@ def slow_url() -> Iterator[str]:
 @pytest.mark.loopback
 async def test_per_call_timeout_takes_effect_on_a_real_connection(mode: str, anyio_backend: str, slow_url: str) -> None:
     kw: dict[str, Any] = {"base_url": slow_url, "max_retries": 0}
-    started = time.monotonic()
+    # The server answers after 0.6 s: under the client's 5 s the call succeeds, so a timeout error can only come from
+    # the per-call 0.2 s (no wall-clock assertion: these machines are shared and a loaded run is slow).
     with pytest.raises(APITimeoutError):
         await run(mode, anyio_backend, lambda c: c.request("GET", "/open/x", timeout=0.2), timeout=5.0, **kw)
-    assert time.monotonic() - started < 0.55  # the server answers after 0.6 s; the client's 5 s did not apply
     assert await run(mode, anyio_backend, lambda c: c.request("GET", "/open/x", timeout=None), timeout=0.2, **kw)
