@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -284,7 +283,6 @@ async def test_per_call_deadline_cuts_the_attempts_timeouts(mode: str, anyio_bac
 
 async def test_per_call_deadline_ends_the_retries(mode: str, anyio_backend: str) -> None:
     rec = Recorder(httpx.Response(503))
-    started = time.monotonic()
     with pytest.raises(APIResponseError):
         await run(
             mode,
@@ -294,8 +292,7 @@ async def test_per_call_deadline_ends_the_retries(mode: str, anyio_backend: str)
             max_retries=50,
             retry_policy=RetryPolicy(base=0.1, cap=0.1),
         )
-    assert time.monotonic() - started < 2.0
-    assert 1 <= len(rec.requests) < 10
+    assert 1 <= len(rec.requests) < 10  # 51 attempts without the deadline
 
 
 async def test_per_call_deadline_none_lifts_the_clients(mode: str, anyio_backend: str) -> None:

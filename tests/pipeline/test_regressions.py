@@ -83,10 +83,10 @@ async def test_timeout_applies_to_a_callers_http_client(mode: str, anyio_backend
         fn: Callable[[Any], Any] = lambda c: c.request("GET", "/open/product/get")  # noqa: E731
     else:
         fn = lambda c: c.with_options(timeout=0.3).request("GET", "/open/product/get")  # noqa: E731
-    started = time.monotonic()
+    # The server answers after 1.5 s: under the caller's client's own 5 s the call succeeds, so the timeout error can
+    # only come from the SDK's 0.3 s (no wall-clock bound: a loaded shared machine is slow).
     with pytest.raises(APITimeoutError):
         await run(mode, anyio_backend, fn, **kw)
-    assert time.monotonic() - started < 1.2  # the server answers after 1.5 s; the client's own 5 s must not apply
     await http_client.aclose()
 
 

