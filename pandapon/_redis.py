@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import os
 import weakref
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ._exceptions import ConfigurationError
 
@@ -48,15 +48,15 @@ def unconnected_copy(client: Any) -> Any:
     Built from the public ``connection_pool`` (its class, ``connection_class``, ``max_connections`` and
     ``connection_kwargs``); a client without one (a custom stand-in) is returned as it is.
     """
-    pool = getattr(client, "connection_pool", None)
-    kwargs = getattr(pool, "connection_kwargs", None)
+    pool: Any = getattr(client, "connection_pool", None)
+    kwargs: object = getattr(pool, "connection_kwargs", None)
     if pool is None or not isinstance(kwargs, dict):
         return client
-    fresh_pool = type(pool)(
-        connection_class=pool.connection_class, max_connections=pool.max_connections, **dict(kwargs)
-    )
-    from_pool = getattr(type(client), "from_pool", None)  # redis >= 5.0.1: the client owns (closes) its pool
-    return from_pool(fresh_pool) if from_pool is not None else type(client)(connection_pool=fresh_pool)
+    settings = cast("dict[str, Any]", kwargs)
+    fresh_pool = type(pool)(connection_class=pool.connection_class, max_connections=pool.max_connections, **settings)
+    kind: Any = client.__class__
+    from_pool = getattr(kind, "from_pool", None)  # redis >= 5.0.1: the client owns (closes) its pool
+    return from_pool(fresh_pool) if from_pool is not None else kind(connection_pool=fresh_pool)
 
 
 def require_async_redis(client: object, where: str) -> None:
