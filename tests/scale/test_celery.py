@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.loopback, pytest.mark.redis, pytest.mark.skipif(sys.pl
 celery = pytest.importorskip("celery")
 
 ROOT = Path(__file__).resolve().parents[2]
-RATE = 100.0  # calls per second, all 4 processes together
+RATE = 50.0  # calls per second, all 4 processes together: 40 s for 2,000, with room to spare on a busy CI machine
 TOLERANCE = 0.03
 PRODUCT = "672991141190"  # the docs' example product (doc_examples=True)
 LOOKUPS, CHUNKS, CHUNK, CREATES = 1100, 30, 10, 300  # 1,100 + 30 x 10 + 300 x 2 = 2,000 calls
@@ -108,11 +109,14 @@ def worker(platform: tuple[FakePandaPon, Arrivals, str], redis_url: str) -> Iter
 
 
 def steady_rate(times: list[float]) -> tuple[float, int, float]:
-    """Arrivals per second between ``EDGE`` seconds after the first and ``EDGE`` seconds before the last."""
+    """Requests per second between ``EDGE`` seconds after the first arrival and ``EDGE`` seconds before the last:
+    the least-squares slope of the arrival count over time, which a late-noted arrival (the test process is busy
+    too) moves far less than it moves a count divided by a window.
+    """
     times = sorted(times)
-    start, end = times[0] + EDGE, times[-1] - EDGE
-    inside = [t for t in times if start <= t < end]
-    return len(inside) / (end - start), len(inside), end - start
+    inside = [t for t in times if times[0] + EDGE <= t < times[-1] - EDGE]
+    seconds_per_request = statistics.linear_regression(range(len(inside)), inside).slope
+    return 1 / seconds_per_request, len(inside), inside[-1] - inside[0]
 
 
 def test_four_worker_processes_one_killed_hold_the_rate_and_create_each_order_once(
