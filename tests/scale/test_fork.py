@@ -51,7 +51,7 @@ def in_children(target: Callable[[], object], children: int = 3) -> list[object]
     for p in procs:
         p.start()
     try:
-        answers = [results.get(timeout=30) for _ in procs]
+        answers = [results.get(timeout=20) for _ in procs]
     finally:
         for p in procs:
             p.join(10)
@@ -143,3 +143,24 @@ def test_an_async_client_used_before_the_fork_works_under_the_childs_own_loop(
     parent = asyncio.run(title())
     assert in_children(lambda: asyncio.run(title())) == [parent] * 3
     asyncio.run(client.aclose())
+
+
+def test_an_async_client_on_a_loop_kept_across_the_fork_does_not_share_the_parents_connections(
+    fake_url: tuple[FakePandaPon, str],
+) -> None:
+    fake, url = fake_url
+    c = fake.credentials
+    client = pandapon.AsyncPandaPon(c.access_key, c.access_secret, c.user_id, base_url=url)
+    loop = asyncio.new_event_loop()  # the old style: one loop, run again and again (and here, in the children)
+
+    async def title() -> str:
+        return (await client.taobao.products.get(PRODUCT)).title
+
+    try:
+        parent = loop.run_until_complete(title())  # a keep-alive connection is now open, on this loop
+        # before: the children used the parent's connection, read each other's answers, and one hung
+        assert in_children(lambda: loop.run_until_complete(title()), children=4) == [parent] * 4
+        assert loop.run_until_complete(title()) == parent
+        loop.run_until_complete(client.aclose())
+    finally:
+        loop.close()
