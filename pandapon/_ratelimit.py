@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 
-from ._redis import require_async_redis
+from ._redis import register_for_fork, require_async_redis, unconnected_copy
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -101,6 +101,10 @@ class RedisRateLimiter:
     reserves the caller's slot and returns how long to wait for it, so callers are served in arrival order and the
     achieved rate stays at the configured one. ``pause()`` pushes every slot past the pause, in every process.
 
+    Fork-safe: in a process forked after this limiter was made (a Celery prefork child), it uses a copy of
+    ``redis`` with the same settings and no connections, never the parent's sockets (``limiter.redis`` is then
+    that copy). Still, make clients in the child where you can: Celery's ``worker_process_init``.
+
     Args:
         redis: a ``redis.asyncio.Redis`` client.
         rate: units per second, > 0.
@@ -145,6 +149,10 @@ return 0
         self.key = key
         self._interval = 1_000_000 / self.rate
         self._script: Any = None
+        register_for_fork(self)
+
+    def _after_fork_in_child(self) -> None:
+        self.redis, self._script = unconnected_copy(self.redis), None
 
     async def _run(self, cost: float, pause_us: float) -> float:
         if self._script is None:

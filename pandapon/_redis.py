@@ -1,12 +1,62 @@
-"""What the Redis-backed parts (rate limiter, push de-duplication) accept: an asyncio Redis client, nothing else."""
+"""What the Redis-backed parts (rate limiter, push de-duplication) accept, an asyncio Redis client and nothing else,
+and how they survive ``os.fork()``.
+
+A ``redis.asyncio.Redis`` that a parent process used holds open connections bound to the parent's event loop;
+a forked child (a Celery prefork worker, a gunicorn worker after ``--preload``) that went on using them would
+share the parent's sockets (replies to one read by the other) or fail with "attached to a different loop". So
+every Redis-backed object of the SDK registers here, and in the child it swaps its client for a copy with the
+same settings and no connections (:func:`unconnected_copy`); the parent's sockets are left to the parent. No
+cost on the call path: the swap happens once, in ``os.register_at_fork``'s child hook.
+"""
 
 from __future__ import annotations
 
 import inspect
+import os
+import weakref
+from typing import Any, Protocol, cast
 
 from ._exceptions import ConfigurationError
 
-__all__ = ["require_async_redis"]
+__all__ = ["ForkAware", "register_for_fork", "require_async_redis", "unconnected_copy"]
+
+
+class ForkAware(Protocol):
+    def _after_fork_in_child(self) -> None: ...
+
+
+_registered: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register_for_fork(obj: ForkAware) -> None:
+    """Call ``obj._after_fork_in_child()`` in every child forked from now on (as long as ``obj`` lives)."""
+    _registered.add(obj)
+
+
+def _after_fork_in_child() -> None:
+    for obj in list(_registered):
+        obj._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def unconnected_copy(client: Any) -> Any:
+    """A client of the same class with the same connection settings and an empty connection pool of its own.
+
+    Built from the public ``connection_pool`` (its class, ``connection_class``, ``max_connections`` and
+    ``connection_kwargs``); a client without one (a custom stand-in) is returned as it is.
+    """
+    pool: Any = getattr(client, "connection_pool", None)
+    kwargs: object = getattr(pool, "connection_kwargs", None)
+    if pool is None or not isinstance(kwargs, dict):
+        return client
+    settings = cast("dict[str, Any]", kwargs)
+    fresh_pool = type(pool)(connection_class=pool.connection_class, max_connections=pool.max_connections, **settings)
+    kind: Any = client.__class__
+    from_pool = getattr(kind, "from_pool", None)  # redis >= 5.0.1: the client owns (closes) its pool
+    return from_pool(fresh_pool) if from_pool is not None else kind(connection_pool=fresh_pool)
 
 
 def require_async_redis(client: object, where: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import weakref
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,10 @@ class Connection:
     closed as that loop shuts down (an async generator the loop finalizes: ``asyncio.run``, ``anyio.run`` and
     ``trio.run`` all do), or when the client is closed. A transport or ``http_client`` the caller gave is one object
     bound to one loop: using it from another raises :class:`WrongEventLoopError`.
+
+    After ``os.fork()`` the child makes its own, even on a loop it inherited: the parent's transports hold the
+    parent's sockets (two processes on one keep-alive connection read each other's answers). A transport the caller
+    gave is the caller's: make it in the child.
     """
 
     def __init__(self, options: ClientOptions) -> None:
@@ -42,7 +48,18 @@ class Connection:
         #: loop -> (transport, the SDK's User-Agent for its engine)
         self._by_loop: dict[object, tuple[Transport, str]] = {}
         self._keepers: dict[object, AsyncGenerator[None, None]] = {}
+        self._inherited: list[object] = []
         self.closed = False
+        _all.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        """Forget the parent's transports, unclosed: closing a TLS connection would write to the parent's session.
+
+        Their keepers stay referenced: finalized now, one would close the transport this child makes for its loop.
+        """
+        if not self._given and self._by_loop:
+            self._inherited += [*self._by_loop.values(), *self._keepers.values()]
+            self._by_loop, self._keepers = {}, {}
 
     @property
     def cold(self) -> bool:
@@ -152,6 +169,18 @@ class Connection:
             await made[0].aclose()
         if keeper is not None:
             await keeper.aclose()
+
+
+_all: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for connection in list(_all):
+        connection._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _describe(loop: object) -> str:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from .._redis import require_async_redis
+from .._redis import register_for_fork, require_async_redis, unconnected_copy
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -77,6 +77,7 @@ class RedisDedupe:
         redis: a ``redis.asyncio.Redis`` client (``pip install 'pandapon[redis]'``), used from its own event loop.
         url: instead of ``redis``, a Redis URL: a client is created for each event loop that uses the store (an
             ASGI server's loop, a WSGI receiver's portal), since ``redis.asyncio`` clients are bound to one loop.
+            Fork-safe either way: a forked child (gunicorn after ``--preload``) gets connections of its own.
         prefix: key prefix.
     """
 
@@ -91,6 +92,13 @@ class RedisDedupe:
         self._url = url
         self._clients: dict[int, Any] = {}
         self._prefix = prefix
+        register_for_fork(self)
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: connections of our own, never the parent's (see ``pandapon._redis``)."""
+        if self._given is not None:
+            self._given = unconnected_copy(self._given)
+        self._clients = {}
 
     @property
     def _redis(self) -> Any:

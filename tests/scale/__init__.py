@@ -1,0 +1,1 @@
+"""Running on many processes: fork safety, the Celery recipe under a real worker (issue 17)."""
