@@ -21,6 +21,7 @@ from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPC
 from ._validate import is_count, is_seconds
 
 if TYPE_CHECKING:
+    from ._events import Observer, RequestHook, ResponseHook, RetryHook
     from ._ratelimit import RateLimiter
     from ._transport import Transport
 
@@ -87,6 +88,10 @@ class OptionArgs(TypedDict, total=False):
     path_overrides: Mapping[str, str] | None
     endpoint_costs: Mapping[str, float] | None
     retry_policy: RetryPolicy | None
+    observers: Iterable[Observer] | None
+    on_request: RequestHook | None
+    on_response: ResponseHook | None
+    on_retry: RetryHook | None
 
 
 # ---------------------------------------------------------------------------------------------- converters, checks
@@ -167,6 +172,20 @@ def _policy(value: RetryPolicy | None) -> RetryPolicy:
     if not isinstance(value, RetryPolicy):
         raise ConfigurationError(f"retry_policy must be a pandapon.RetryPolicy, got {type(value).__name__}")
     return value
+
+
+def _observers(value: Iterable[Observer] | None) -> tuple[Observer, ...]:
+    from ._events import Observer  # with the first client, not at `import pandapon`
+
+    found = () if value is None else tuple(value) if isinstance(value, Iterable) else None
+    if found is None or not all(isinstance(o, Observer) for o in found):
+        raise ConfigurationError(f"observers must be a list of pandapon.Observer instances, got {value!r}")
+    return found
+
+
+def _check_hook(instance: ClientOptions, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not callable(value):
+        raise ConfigurationError(f"{attribute.name} must be a callable taking the event, got {value!r}")
 
 
 def _check_credential(instance: ClientOptions, attribute: attrs.Attribute[str], value: str) -> None:
@@ -283,6 +302,8 @@ class ClientOptions:
         path_overrides: operation id → path, fixing an endpoint's path without a release.
         endpoint_costs: limiter cost per operation id (default 1).
         retry_policy: backoff settings.
+        observers: :class:`pandapon.Observer` instances told about every call (e.g. ``pandapon.otel.OpenTelemetry``).
+        on_request, on_response, on_retry: hooks called with each attempt's events (see docs/observability.md).
     """
 
     access_key: str = attrs.field(validator=_check_credential)
@@ -309,6 +330,10 @@ class ClientOptions:
     path_overrides: Mapping[str, str] = attrs.field(default=None, converter=_overrides)
     endpoint_costs: Mapping[str, float] = attrs.field(default=None, converter=_costs)
     retry_policy: RetryPolicy = attrs.field(default=None, converter=_policy)
+    observers: tuple[Observer, ...] = attrs.field(default=None, converter=_observers)
+    on_request: RequestHook | None = attrs.field(default=None, validator=_check_hook)
+    on_response: ResponseHook | None = attrs.field(default=None, validator=_check_hook)
+    on_retry: RetryHook | None = attrs.field(default=None, validator=_check_hook)
 
     @classmethod
     def create(
