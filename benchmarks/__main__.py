@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ._common import ROOT, Section, machine_info
 
-SECTIONS = ("calls", "throughput", "decode", "import", "memory", "limiter", "latency", "threads")
+SECTIONS = ("calls", "throughput", "decode", "import", "memory", "limiter", "latency", "threads", "observe")
 
 
 def main(argv: list[str] | None = None) -> int:

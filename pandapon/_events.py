@@ -33,7 +33,7 @@ class CallStart:
     """An SDK call begins (before its first attempt waits on the rate limiter).
 
     Attributes:
-        operation: the operation id, e.g. ``taobao.orders.update_warehouse`` (``request`` for ``client.request``).
+        operation: the operation id, e.g. ``taobao.orders.update_warehouse`` (``raw POST /path`` for ``client.request``).
         method: the HTTP method.
         route: the path template, e.g. ``/open/order/{id}`` (a ``path_overrides`` entry when set).
         server_address, server_port: the base URL's host and port.
@@ -148,10 +148,15 @@ class Observer:
     """Watches every call of a client; subclass it and override the methods you need (the others cost nothing).
 
     Pass instances as ``AsyncPandaPon(observers=[...])`` (or ``PandaPon``). The methods run in the call's task, on
-    the sync client's loop thread for ``PandaPon``. ``on_request``, ``on_response`` and ``on_retry`` may return an
+    the sync client's loop thread for ``PandaPon``. When no observer is :meth:`enabled` for a call, the call runs
+    as if the client had none. ``on_request``, ``on_response`` and ``on_retry`` may return an
     awaitable, which is awaited before the call goes on. An exception raised by a method is logged on the
     ``pandapon`` logger and the call goes on.
     """
+
+    def enabled(self) -> bool:
+        """Whether this observer watches the call starting now (asked once per call; ``False`` skips the call)."""
+        return True
 
     def on_call_start(self, call: CallStart) -> object:
         """A call begins; what this returns is passed back to :meth:`on_call_end` as ``state``."""
@@ -203,8 +208,8 @@ class HookObserver(Observer):
         return _awaitable(self._retry(event)) if self._retry is not None else None
 
     def wants(self, name: str) -> bool:
-        """Whether the hook behind ``name`` (``on_request``...) is set."""
-        return getattr(self, "_" + name.removeprefix("on_")) is not None
+        """Whether the hook behind ``name`` (``on_request``...) is set; it has no call start or end."""
+        return getattr(self, "_" + name.removeprefix("on_"), None) is not None
 
 
 def _awaitable(result: object) -> Awaitable[object] | None:

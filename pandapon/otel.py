@@ -11,7 +11,8 @@ This module is the only one that imports ``opentelemetry``; ``import pandapon`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
 from contextvars import Token
 
 try:
@@ -33,6 +34,21 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 
 
 _Attributes = dict[str, "str | int | float | bool | tuple[str, ...]"]
 
+#: What the API hands out while no SDK is configured: proxies of the global providers, or explicit no-op ones.
+_NO_TRACING = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_NO_METERING = (metrics.NoOpMeterProvider,)
+# The API keeps its global providers in module variables (None until one is set). Reading them costs a few
+# nanoseconds where get_tracer_provider() and get_meter_provider() look up an environment variable on every call
+# until a provider is set (a microsecond or two each); if a release renames them, the public functions are used.
+_TRACE_MODULE = trace
+_METRICS_MODULE = importlib.import_module("opentelemetry.metrics._internal")
+_MISSING = object()
+
+
+def _global_provider(module: object, name: str, public: Callable[[], object]) -> object:
+    provider = getattr(module, name, _MISSING)
+    return public() if provider is _MISSING else provider
+
 
 def _histogram(meter: metrics.Meter, name: str, description: str) -> metrics.Histogram:
     try:
@@ -46,6 +62,11 @@ def _histogram(meter: metrics.Meter, name: str, description: str) -> metrics.His
 def error_type(error: BaseException) -> str:
     """The ``error.type`` of ``error``: its class name (``RateLimitError``, ``APITimeoutError``, ``CancelledError``)."""
     return type(error).__name__
+
+
+def _is_proxy(provider: object) -> bool:
+    """The global proxy meter provider (what ``get_meter_provider()`` returns while none is set)."""
+    return type(provider).__name__ == "_ProxyMeterProvider"
 
 
 class _Call:
@@ -74,12 +95,23 @@ class OpenTelemetry(Observer):
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
     ) -> None:
+        self._tracer_provider, self._meter_provider = tracer_provider, meter_provider
         self._tracer = trace.get_tracer("pandapon", __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter("pandapon", __version__, meter_provider=meter_provider)
         self._duration = _histogram(meter, "pandapon.call.duration", "Duration of SDK calls, retries included")
         self._limiter_wait = _histogram(meter, "pandapon.limiter.wait", "Time calls waited on the rate limiter")
         self._retries = meter.create_counter("pandapon.retries", unit="{retry}", description="Retried attempts")
         self._errors = meter.create_counter("pandapon.errors", unit="{error}", description="Calls that failed")
+
+    def enabled(self) -> bool:
+        """Whether an SDK records spans or metrics: with the API alone (no-op providers) calls are not observed."""
+        tracing = self._tracer_provider or _global_provider(_TRACE_MODULE, "_TRACER_PROVIDER", trace.get_tracer_provider)
+        if tracing is not None and not isinstance(tracing, _NO_TRACING):
+            return True
+        metering = self._meter_provider or _global_provider(
+            _METRICS_MODULE, "_METER_PROVIDER", metrics.get_meter_provider
+        )
+        return metering is not None and not isinstance(metering, _NO_METERING) and not _is_proxy(metering)
 
     def on_call_start(self, call: CallStart) -> object:
         span = self._tracer.start_span(f"{call.method} {call.route}", kind=trace.SpanKind.CLIENT)

@@ -30,7 +30,6 @@ log = logging.getLogger("pandapon")
 SECRET_PARAMS = frozenset(
     {"sign", "signature", "access-key", "access_key", "accesskey", "access-secret", "access_secret", "secret"}
 )
-_EVENTS = ("on_request", "on_response", "on_retry")
 
 
 def redact(url: httpx.URL) -> str:
@@ -47,6 +46,18 @@ def _overrides(observer: Observer, name: str) -> bool:
     return getattr(type(observer), name) is not getattr(Observer, name)
 
 
+class _Wanted:
+    """Which of some observers receive which events (an event nobody receives is never built)."""
+
+    __slots__ = ("on_request", "on_response", "on_retry", "starts")
+
+    def __init__(self, observers: Sequence[Observer]) -> None:
+        self.on_request = tuple(o for o in observers if _overrides(o, "on_request"))
+        self.on_response = tuple(o for o in observers if _overrides(o, "on_response"))
+        self.on_retry = tuple(o for o in observers if _overrides(o, "on_retry"))
+        self.starts = tuple(o for o in observers if _overrides(o, "on_call_start") or _overrides(o, "on_call_end"))
+
+
 class Observation:
     """A client's observers, and which of them want which events.
 
@@ -59,11 +70,13 @@ class Observation:
         if options.on_request or options.on_response or options.on_retry:
             observers.append(HookObserver(options.on_request, options.on_response, options.on_retry))
         self.observers: tuple[Observer, ...] = tuple(observers)
-        self.wanted = {name: tuple(o for o in observers if _overrides(o, name)) for name in _EVENTS}
+        self._all = _Wanted(observers)
+        self._asks = tuple(o for o in observers if type(o).enabled is not Observer.enabled)
         url = httpx.URL(options.base_url)
         self._server = url.host, url.port or (443 if url.scheme == "https" else 80)
         self._overrides = options.path_overrides
         self._starts: dict[tuple[str, str, str], CallStart] = {}
+        self._redacted: tuple[httpx.URL, str] | None = None
 
     @classmethod
     def of(cls, options: ClientOptions) -> Observation | None:
@@ -72,8 +85,22 @@ class Observation:
             return cls(options)
         return None
 
-    def start(self, endpoint: Endpoint[Any]) -> Recorder:
-        """Begin observing one call of ``endpoint``."""
+    def start(self, endpoint: Endpoint[Any]) -> Recorder | None:
+        """Begin observing one call of ``endpoint``; ``None`` when no observer is enabled for it."""
+        wanted = self._all
+        off: list[Observer] | None = None
+        for observer in self._asks:
+            try:
+                on = observer.enabled()
+            except Exception:
+                log.exception("observer %r raised in enabled(); it misses this call", observer)
+                on = False
+            if not on:
+                off = [observer] if off is None else [*off, observer]
+        if off is not None:
+            if len(off) == len(self.observers):
+                return None
+            wanted = _Wanted([o for o in self.observers if o not in off])
         op, method = endpoint.operation_id, endpoint.method
         route = self._overrides.get(op, endpoint.path)
         key = (op, method, route)
@@ -82,7 +109,16 @@ class Observation:
             if len(self._starts) > 1024:  # client.request with ids in raw paths: keep the cache bounded
                 self._starts.clear()
             call = self._starts[key] = CallStart(op, method, route, *self._server)
-        return Recorder(self, call)
+        return Recorder(self, wanted, call)
+
+    def redact(self, url: httpx.URL) -> str:
+        """:func:`redact`, remembering the last URL (a call without a query reuses one URL object)."""
+        last = self._redacted
+        if last is not None and last[0] is url:
+            return last[1]
+        text = redact(url)
+        self._redacted = (url, text)
+        return text
 
 
 class Recorder:
@@ -91,8 +127,9 @@ class Recorder:
     The methods that may run an observer's coroutine return it (or ``None``): the pipeline awaits it.
     """
 
-    def __init__(self, observation: Observation, call: CallStart) -> None:
+    def __init__(self, observation: Observation, wanted: _Wanted, call: CallStart) -> None:
         self._observation = observation
+        self._wanted = wanted
         self.call = call
         self.started = time.perf_counter()
         self.attempts = 0
@@ -107,7 +144,7 @@ class Recorder:
         self.code: int | str | None = None
         self.request_id: str | None = None
         self._states: list[tuple[Observer, object]] = []
-        for observer in observation.observers:
+        for observer in wanted.starts:
             try:
                 self._states.append((observer, observer.on_call_start(call)))
             except Exception:
@@ -124,11 +161,12 @@ class Recorder:
         """The attempt is signed and about to be sent."""
         self.url = prepared.url
         self._sent = time.perf_counter()
-        wanted = self._observation.wanted["on_request"]
+        wanted = self._wanted.on_request
         if not wanted:
             return None
         c = self.call
-        event = RequestEvent(c.operation, c.method, c.route, redact(prepared.url), self.attempts, self._wait)
+        url = self._observation.redact(prepared.url)
+        event = RequestEvent(c.operation, c.method, c.route, url, self.attempts, self._wait)
         return _tell(wanted, "on_request", event)
 
     def response(
@@ -149,7 +187,7 @@ class Recorder:
             self.status = getattr(error, "status_code", None)
             self.code = getattr(error, "code", None)
             self.request_id = getattr(error, "request_id", None)
-        wanted = self._observation.wanted["on_response"]
+        wanted = self._wanted.on_response
         if not wanted:
             return None
         c = self.call
@@ -157,7 +195,7 @@ class Recorder:
             c.operation,
             c.method,
             c.route,
-            redact(prepared.url),
+            self._observation.redact(prepared.url),
             self.attempts,
             self.status,
             self.code,
@@ -170,16 +208,18 @@ class Recorder:
     def retry(self, reason: str, delay: float, error: Exception) -> Awaitable[None] | None:
         """The attempt failed with ``error`` and is retried after ``delay`` seconds."""
         self.reasons.append(reason)
-        wanted = self._observation.wanted["on_retry"]
+        wanted = self._wanted.on_retry
         if not wanted:
             return None
         c = self.call
-        url = "" if self.url is None else redact(self.url)
+        url = "" if self.url is None else self._observation.redact(self.url)
         event = RetryEvent(c.operation, c.method, c.route, url, self.attempts, reason, delay, error)
         return _tell(wanted, "on_retry", event)
 
     def end(self, error: BaseException | None) -> None:
         """The call ended: tell every observer that saw it begin."""
+        if not self._states:
+            return
         c = self.call
         event = CallEnd(
             c.operation,
@@ -187,7 +227,7 @@ class Recorder:
             c.route,
             c.server_address,
             c.server_port,
-            None if self.url is None else redact(self.url),
+            None if self.url is None else self._observation.redact(self.url),
             self.attempts,
             self.status,
             self.code,
