@@ -213,4 +213,6 @@ class HookObserver(Observer):
 
 
 def _awaitable(result: object) -> Awaitable[object] | None:
+    if result is None:  # what a plain function returns: the isawaitable check (an ABC check) is skipped
+        return None
     return result if inspect.isawaitable(result) else None

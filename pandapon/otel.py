@@ -105,7 +105,9 @@ class OpenTelemetry(Observer):
 
     def enabled(self) -> bool:
         """Whether an SDK records spans or metrics: with the API alone (no-op providers) calls are not observed."""
-        tracing = self._tracer_provider or _global_provider(_TRACE_MODULE, "_TRACER_PROVIDER", trace.get_tracer_provider)
+        tracing = self._tracer_provider or _global_provider(
+            _TRACE_MODULE, "_TRACER_PROVIDER", trace.get_tracer_provider
+        )
         if tracing is not None and not isinstance(tracing, _NO_TRACING):
             return True
         metering = self._meter_provider or _global_provider(

@@ -210,7 +210,12 @@ class Pipeline:
         return cast("T", result)
 
     async def _reconcile(
-        self, endpoint: Endpoint[Any], error: OutcomeUnknownError, clock: Deadline, per: PerCall | None, rec: Recorder | None
+        self,
+        endpoint: Endpoint[Any],
+        error: OutcomeUnknownError,
+        clock: Deadline,
+        per: PerCall | None,
+        rec: Recorder | None,
     ) -> Any:
         """Look up whether a write whose outcome is unknown took effect (when the endpoint knows how)."""
 

@@ -65,4 +65,6 @@ async def freight(client: AsyncPandaPon, fake: FakePandaPon) -> object:
         "currency": "CNY",
         "price": "12.50",
     }
-    return await client.request("POST", "/open/pp/logistics/itemLogisticsPrice", json=body, auth="query-sign")
+    return await client.request(
+        "POST", "/open/pp/logistics/itemLogisticsPrice", json=body, auth="query-sign", idempotent=True
+    )
