@@ -237,3 +237,45 @@ def test_the_sync_client_calls_hooks_on_its_loop_thread(fake: FakePandaPon) -> N
 def test_bad_observers_and_hooks_are_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         pandapon.AsyncPandaPon("k", "s", "u", **options)
+
+
+async def test_a_cancelled_call_ends_with_the_cancellation(fake: FakePandaPon) -> None:
+    events = Events()
+    fake.inject(Fault("latency", path=PATH, delay=5))
+    async with client_for(fake, **events.options()) as client:
+        with anyio.move_on_after(0.1) as scope:
+            await client.taobao.orders.update_warehouse(ORDER, "一号仓库", "广西省")
+    assert scope.cancelled_caught
+    assert events.kinds() == ["RequestEvent"]  # the attempt never ended with an answer
+    (end,) = events.ends
+    assert isinstance(end.error, anyio.get_cancelled_exc_class()) and end.attempts == 1 and end.status is None
+
+
+async def test_an_observer_whose_enabled_raises_is_skipped(fake: FakePandaPon) -> None:
+    seen: list[object] = []
+
+    class Flaky(Observer):
+        def enabled(self) -> bool:
+            raise RuntimeError("enabled bug")
+
+        def on_call_start(self, call: CallStart) -> object:
+            seen.append(call)
+            return None
+
+    with log_records("pandapon", logging.ERROR) as records:
+        async with client_for(fake, observers=[Flaky()]) as client:
+            assert await client.taobao.orders.update_warehouse(ORDER, "一号仓库", "广西省") is True
+    assert seen == [] and ["enabled()" in r.getMessage() for r in records] == [True]
+
+
+def test_redaction_drops_user_info_and_every_secret_parameter() -> None:
+    import httpx
+
+    from pandapon._pipeline._observe import redact
+
+    url = httpx.URL("https://u:pw@api.example:8443/p?a=1&SIGN=s1&access-key=k&accessKey=k2&signature=s2&timestamp=5")
+    assert redact(url) == (
+        "https://api.example:8443/p?a=1&SIGN=REDACTED&access-key=REDACTED&accessKey=REDACTED&signature=REDACTED"
+        "&timestamp=5"
+    )
+    assert redact(httpx.URL("https://api.pandapon.com/open/x")) == "https://api.pandapon.com/open/x"

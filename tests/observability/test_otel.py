@@ -283,3 +283,18 @@ def test_a_global_sdk_set_later_is_picked_up() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['POST /open/order/updateWarehouse']"
+
+
+async def test_a_cancelled_call_ends_its_span_and_leaves_no_context_behind(
+    fake: FakePandaPon, otel: Telemetry
+) -> None:
+    import anyio
+
+    fake.inject(Fault("latency", path=PATH, delay=5))
+    async with client_for(fake, observers=[otel.observer()]) as client:
+        with anyio.move_on_after(0.1):
+            await client.taobao.orders.update_warehouse(ORDER, "一号仓库", "广西省")
+        assert trace.get_current_span() is trace.INVALID_SPAN
+    (span,) = otel.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})["error.type"] == anyio.get_cancelled_exc_class().__name__
