@@ -127,6 +127,11 @@ class Recorder:
     The methods that may run an observer's coroutine return it (or ``None``): the pipeline awaits it.
     """
 
+    __slots__ = (
+        "_observation", "_open", "_sent", "_states", "_wait", "_wanted", "attempts", "call", "code", "envelope",
+        "limiter_wait", "reasons", "request_id", "started", "status", "url",
+    )  # fmt: skip
+
     def __init__(self, observation: Observation, wanted: _Wanted, call: CallStart) -> None:
         self._observation = observation
         self._wanted = wanted
