@@ -121,7 +121,7 @@ class CallEnd:
         operation, method, route, server_address, server_port: as in :class:`CallStart`.
         url: the last attempt's URL, redacted (``None`` if the call failed before building one).
         attempts: how many attempts were made (``0`` if none got as far as the limiter).
-        status, code, request_id: the last answer's HTTP status, business code and ``requestId``, when known.
+        status, code, request_id: the last attempt's HTTP status, business code and ``requestId``, when known.
         elapsed: seconds the whole call took, waits and retries included.
         limiter_wait: seconds all attempts waited on the rate limiter.
         retry_reasons: the reason of each retry, in order.

@@ -279,3 +279,32 @@ def test_redaction_drops_user_info_and_every_secret_parameter() -> None:
         "&timestamp=5"
     )
     assert redact(httpx.URL("https://api.pandapon.com/open/x")) == "https://api.pandapon.com/open/x"
+
+
+async def test_a_reconciled_write_is_one_call_with_the_lookup_inside(fake: FakePandaPon) -> None:
+    from pandapon.types import TaobaoOrdersCreateOrderLine, TaobaoOrdersCreateReceiver
+
+    events = Events()
+    async with client_for(fake, **events.options()) as client:
+        page = await client.taobao.products.search(keyword="", page_no=1, page_size=20)
+        assert isinstance(page, dict)
+        row = next(r for r in page["data"] if r.get("mpId"))
+        product = await client.taobao.products.get(str(row["itemId"]))
+        sku = product.sku_list[0]
+        line = TaobaoOrdersCreateOrderLine(
+            item_id=product.mp_id, sku_id=sku.mp_sku_id, quantity="1", price=str(sku.price)
+        )
+        receiver = TaobaoOrdersCreateReceiver(name="n", mobile_phone="1", address="a")
+        events.all.clear()
+        events.ends.clear()
+        fake.inject(Fault("drop_after", path="/open/order"))
+        order = await client.taobao.orders.create([line], int(sku.price), receiver, seller_order_number="OBS-1")
+    assert order is not None
+    assert events.kinds() == ["RequestEvent", "ResponseEvent", "RequestEvent", "ResponseEvent"]
+    sent, lost, looked, found = events.all
+    assert isinstance(lost, ResponseEvent) and isinstance(lost.error, APIConnectionError)
+    assert isinstance(looked, RequestEvent) and looked.operation == "taobao.orders.create"
+    assert "sellerOrderNumber=OBS-1" in looked.url and looked.attempt == 2
+    assert isinstance(found, ResponseEvent) and found.error is None and found.status == 200
+    (end,) = events.ends
+    assert end.error is None and end.attempts == 2 and end.operation == "taobao.orders.create"
