@@ -302,6 +302,7 @@ async def test_a_reconciled_write_is_one_call_with_the_lookup_inside(fake: FakeP
     assert order is not None
     assert events.kinds() == ["RequestEvent", "ResponseEvent", "RequestEvent", "ResponseEvent"]
     sent, lost, looked, found = events.all
+    assert isinstance(sent, RequestEvent) and "/open/order" in sent.url and sent.attempt == 1
     assert isinstance(lost, ResponseEvent) and isinstance(lost.error, APIConnectionError)
     assert isinstance(looked, RequestEvent) and looked.operation == "taobao.orders.create"
     assert "sellerOrderNumber=OBS-1" in looked.url and looked.attempt == 2

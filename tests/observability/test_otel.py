@@ -285,9 +285,7 @@ def test_a_global_sdk_set_later_is_picked_up() -> None:
     assert done.stdout.strip() == "['POST /open/order/updateWarehouse']"
 
 
-async def test_a_cancelled_call_ends_its_span_and_leaves_no_context_behind(
-    fake: FakePandaPon, otel: Telemetry
-) -> None:
+async def test_a_cancelled_call_ends_its_span_and_leaves_no_context_behind(fake: FakePandaPon, otel: Telemetry) -> None:
     import anyio
 
     fake.inject(Fault("latency", path=PATH, delay=5))
