@@ -211,13 +211,19 @@ async def test_with_options_replaces_the_hooks(fake: FakePandaPon) -> None:
     assert len(first.all) == 1 and len(second.all) == 1
 
 
-def test_the_sync_client_calls_hooks_on_its_loop_thread(fake: FakePandaPon) -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_sync_client_calls_hooks_on_its_loop_thread(fake: FakePandaPon, backend: str) -> None:
     events = Events()
     c = fake.credentials
     import httpx
 
     with pandapon.PandaPon(
-        c.access_key, c.access_secret, c.user_id, transport=httpx.ASGITransport(app=fake), **events.options()
+        c.access_key,
+        c.access_secret,
+        c.user_id,
+        transport=httpx.ASGITransport(app=fake),
+        backend=backend,  # type: ignore[arg-type]
+        **events.options(),
     ) as client:
         assert client.taobao.orders.update_warehouse(ORDER, "一号仓库", "广西省") is True
     assert events.kinds() == ["RequestEvent", "ResponseEvent"]
