@@ -296,3 +296,20 @@ async def test_a_cancelled_call_ends_its_span_and_leaves_no_context_behind(fake:
     (span,) = otel.spans()
     assert span.status.status_code is StatusCode.ERROR
     assert (span.attributes or {})["error.type"] == anyio.get_cancelled_exc_class().__name__
+
+
+def test_a_global_meter_provider_alone_enables_the_observer() -> None:
+    done = _python(
+        """
+        from opentelemetry import metrics
+        from opentelemetry.sdk.metrics import MeterProvider
+        from pandapon.otel import OpenTelemetry
+
+        observer = OpenTelemetry()
+        before = observer.enabled()
+        metrics.set_meter_provider(MeterProvider())
+        print(before, observer.enabled())
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
