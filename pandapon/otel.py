@@ -5,7 +5,7 @@ Pass an :class:`OpenTelemetry` observer to a client::
     client = pandapon.AsyncPandaPon(observers=[pandapon.otel.OpenTelemetry()])
 
 Spans and metrics go to the global tracer and meter providers (or the ones given). Without an OpenTelemetry SDK
-configured, the API's no-op providers make the observer nearly free. Every name is listed in docs/observability.md.
+configured (the API's no-op providers), the observer skips each call after one check. Every name is listed in docs/observability.md.
 This module is the only one that imports ``opentelemetry``; ``import pandapon`` never does.
 """
 
@@ -41,7 +41,16 @@ _NO_METERING = (metrics.NoOpMeterProvider,)
 # nanoseconds where get_tracer_provider() and get_meter_provider() look up an environment variable on every call
 # until a provider is set (a microsecond or two each); if a release renames them, the public functions are used.
 _TRACE_MODULE = trace
-_METRICS_MODULE = importlib.import_module("opentelemetry.metrics._internal")
+
+
+def _metrics_module() -> object:
+    try:
+        return importlib.import_module("opentelemetry.metrics._internal")
+    except ImportError:  # pragma: no cover - a future layout: get_meter_provider() it is
+        return metrics
+
+
+_METRICS_MODULE = _metrics_module()
 _MISSING = object()
 
 
