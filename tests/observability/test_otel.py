@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from pandapon import APIError, OutcomeUnknownError
+from pandapon import APIError, HTTPStatusError, OutcomeUnknownError
 from pandapon.otel import OpenTelemetry
 from pandapon.testing import FakePandaPon, Fault
 
@@ -179,15 +179,19 @@ async def test_no_secret_in_any_attribute(fake: FakePandaPon, otel: Telemetry) -
     fake.inject(Fault("http_500", path="/open/pp/logistics/*"))
     async with client_for(fake, transport, observers=[otel.observer()]) as client:
         await freight(client, fake)  # query-signed: sign in the URL, retried once (two signatures)
+        fake.inject(Fault("http_500", path="/open/pp/logistics/*", times=None))
+        with pytest.raises(HTTPStatusError):  # a query-signed call that fails: its exception is recorded
+            await freight(client, fake)
+        fake.clear_faults()
         with pytest.raises(APIError):
             await client.taobao.orders.update_warehouse("no-such-order", "仓", "址")
     secrets = transport.secrets(fake)
-    assert len(secrets) >= 2 + 3 * 2  # key, secret, 3 requests' signature and nonce, 2 query signs
+    assert len(secrets) >= 2 + 6 * 2  # key, secret, 6 requests' signature and nonce, 5 query signs
     values = list(otel.all_values())
     leaked = [(secret, value) for secret in secrets for value in values if secret in value]
     assert not leaked
     full = [s.attributes["url.full"] for s in otel.spans() if s.attributes and "sign" in str(s.attributes["url.full"])]
-    assert len(full) == 1 and "sign=REDACTED" in str(full[0])
+    assert len(full) == 2 and all("sign=REDACTED" in str(url) for url in full)
 
 
 async def test_the_span_is_current_while_the_transport_sends(fake: FakePandaPon, otel: Telemetry) -> None:
