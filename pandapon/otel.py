@@ -105,6 +105,7 @@ class OpenTelemetry(Observer):
         meter_provider: metrics.MeterProvider | None = None,
     ) -> None:
         self._tracer_provider, self._meter_provider = tracer_provider, meter_provider
+        self._global = tracer_provider is None and meter_provider is None
         self._tracer = trace.get_tracer("pandapon", __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter("pandapon", __version__, meter_provider=meter_provider)
         self._duration = _histogram(meter, "pandapon.call.duration", "Duration of SDK calls, retries included")
@@ -114,6 +115,12 @@ class OpenTelemetry(Observer):
 
     def enabled(self) -> bool:
         """Whether an SDK records spans or metrics: with the API alone (no-op providers) calls are not observed."""
+        if (
+            self._global
+            and getattr(_TRACE_MODULE, "_TRACER_PROVIDER", _MISSING) is None
+            and getattr(_METRICS_MODULE, "_METER_PROVIDER", _MISSING) is None
+        ):
+            return False  # the common "installed, not configured" case, in two reads
         tracing = self._tracer_provider or _global_provider(
             _TRACE_MODULE, "_TRACER_PROVIDER", trace.get_tracer_provider
         )
