@@ -317,3 +317,18 @@ def test_a_global_meter_provider_alone_enables_the_observer() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True"]
+
+
+async def test_concurrent_calls_each_get_their_own_span_under_the_callers(fake: FakePandaPon, otel: Telemetry) -> None:
+    import anyio
+
+    tracer = otel.tracer_provider.get_tracer("app")
+    async with client_for(fake, observers=[otel.observer()]) as client:
+        with tracer.start_as_current_span("batch") as batch:
+            async with anyio.create_task_group() as tg:
+                for _ in range(8):
+                    tg.start_soon(client.taobao.orders.update_warehouse, ORDER, "一号仓库", "广西省")
+    spans = otel.spans()
+    ours = [s for s in spans if s.name == f"POST {PATH}"]
+    assert len(ours) == 8 and len({s.context.span_id for s in ours}) == 8
+    assert all(s.parent is not None and s.parent.span_id == batch.get_span_context().span_id for s in ours)
