@@ -9,10 +9,12 @@ secret: URLs have their signature and key query parameters replaced by ``REDACTE
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from typing import TypeAlias
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeAlias
 
 import attrs
+
+from ._exceptions import ConfigurationError
 
 __all__ = [
     "CallEnd",
@@ -25,6 +27,8 @@ __all__ = [
     "ResponseHook",
     "RetryEvent",
     "RetryHook",
+    "as_observers",
+    "check_hook",
 ]
 
 
@@ -216,3 +220,17 @@ def _awaitable(result: object) -> Awaitable[object] | None:
     if result is None:  # what a plain function returns: the isawaitable check (an ABC check) is skipped
         return None
     return result if inspect.isawaitable(result) else None
+
+
+def as_observers(value: Iterable[Observer] | None) -> tuple[Observer, ...]:
+    """The ``observers`` client option, checked: every item a :class:`Observer`."""
+    found = () if value is None else tuple(value) if isinstance(value, Iterable) else None
+    if found is None or not all(isinstance(o, Observer) for o in found):
+        raise ConfigurationError(f"observers must be a list of pandapon.Observer instances, got {value!r}")
+    return found
+
+
+def check_hook(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The ``on_request`` / ``on_response`` / ``on_retry`` client options: ``None`` or a callable."""
+    if value is not None and not callable(value):
+        raise ConfigurationError(f"{attribute.name} must be a callable taking the event, got {value!r}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 import attrs
 import httpx
 
+from ._events import Observer, RequestHook, ResponseHook, RetryHook, as_observers, check_hook
 from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
 from ._signing import SIGNATURE_HEADERS, mask_key
@@ -21,7 +22,6 @@ from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPC
 from ._validate import is_count, is_seconds
 
 if TYPE_CHECKING:
-    from ._events import Observer, RequestHook, ResponseHook, RetryHook
     from ._ratelimit import RateLimiter
     from ._transport import Transport
 
@@ -174,20 +174,6 @@ def _policy(value: RetryPolicy | None) -> RetryPolicy:
     return value
 
 
-def _observers(value: Iterable[Observer] | None) -> tuple[Observer, ...]:
-    from ._events import Observer  # with the first client, not at `import pandapon`
-
-    found = () if value is None else tuple(value) if isinstance(value, Iterable) else None
-    if found is None or not all(isinstance(o, Observer) for o in found):
-        raise ConfigurationError(f"observers must be a list of pandapon.Observer instances, got {value!r}")
-    return found
-
-
-def _check_hook(instance: ClientOptions, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not callable(value):
-        raise ConfigurationError(f"{attribute.name} must be a callable taking the event, got {value!r}")
-
-
 def _check_credential(instance: ClientOptions, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{attribute.name} must be a non-empty str, got {type(value).__name__}")
@@ -330,10 +316,10 @@ class ClientOptions:
     path_overrides: Mapping[str, str] = attrs.field(default=None, converter=_overrides)
     endpoint_costs: Mapping[str, float] = attrs.field(default=None, converter=_costs)
     retry_policy: RetryPolicy = attrs.field(default=None, converter=_policy)
-    observers: tuple[Observer, ...] = attrs.field(default=None, converter=_observers)
-    on_request: RequestHook | None = attrs.field(default=None, validator=_check_hook)
-    on_response: ResponseHook | None = attrs.field(default=None, validator=_check_hook)
-    on_retry: RetryHook | None = attrs.field(default=None, validator=_check_hook)
+    observers: tuple[Observer, ...] = attrs.field(default=None, converter=as_observers)
+    on_request: RequestHook | None = attrs.field(default=None, validator=check_hook)
+    on_response: ResponseHook | None = attrs.field(default=None, validator=check_hook)
+    on_retry: RetryHook | None = attrs.field(default=None, validator=check_hook)
 
     @classmethod
     def create(
