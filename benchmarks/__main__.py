@@ -1,7 +1,7 @@
 """``python -m benchmarks [--quick] [--only NAME,...]``: run every benchmark, write benchmarks/RESULTS.md and charts/.
 
 Sections (one module each, each with ``run(quick) -> Section``): calls, throughput, decode, import, memory, limiter,
-latency, threads, bulk.
+latency, threads, observe, bulk.
 Each section runs in a fresh interpreter, so none inherits another's objects, threads, event loops or imports (the
 decode figures, for one, moved by up to half when they ran after the throughput section in the same process).
 ``--quick`` is a ~1-minute smoke run with smaller counts. Timings are reported, never asserted.
@@ -20,7 +20,18 @@ from pathlib import Path
 
 from ._common import ROOT, Section, machine_info
 
-SECTIONS = ("calls", "throughput", "decode", "import", "memory", "limiter", "latency", "threads", "bulk")
+SECTIONS = (
+    "calls",
+    "throughput",
+    "decode",
+    "import",
+    "memory",
+    "limiter",
+    "latency",
+    "threads",
+    "observe",
+    "bulk",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from ._converter import CONVERTER, make_converter
     from ._endpoint import Endpoint, Pagination
+    from ._events import CallEnd, CallStart, Observer, RequestEvent, ResponseEvent, RetryEvent
     from ._model import Model, RequestModel
     from ._options import ClientOptions
     from ._pipeline._per_call import CallOptions
@@ -60,6 +61,12 @@ _LAZY = {
     "Transport": "_transport",
     "AiohttpTransport": "_transport._aiohttp",
     "Pagination": "_endpoint",
+    "CallEnd": "_events",
+    "CallStart": "_events",
+    "Observer": "_events",
+    "RequestEvent": "_events",
+    "ResponseEvent": "_events",
+    "RetryEvent": "_events",
 }
 
 
@@ -85,7 +92,9 @@ __all__ = [
     "AsyncPandaPon",
     "AuthenticationError",
     "CONVERTER",
+    "CallEnd",
     "CallOptions",
+    "CallStart",
     "ClientClosedError",
     "ClientOptions",
     "ConfigurationError",
@@ -98,6 +107,7 @@ __all__ = [
     "Model",
     "NOT_GIVEN",
     "NotGiven",
+    "Observer",
     "OutcomeUnknownError",
     "Pagination",
     "PandaPon",
@@ -108,8 +118,11 @@ __all__ = [
     "RateLimiter",
     "RawResponse",
     "RedisRateLimiter",
+    "RequestEvent",
     "RequestModel",
+    "ResponseEvent",
     "ResponseValidationError",
+    "RetryEvent",
     "RetryPolicy",
     "TokenBucket",
     "Transport",

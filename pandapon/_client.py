@@ -256,8 +256,9 @@ class AsyncPandaPon:
         - ``access_key``, ``access_secret``, ``user_id``, ``signer``, ``query_signer``, ``timestamp_unit``: its own
           signers (and clock-skew correction); ``rate_limiter``: that limiter instead of this one's.
         - Everything else (``timeout``, ``max_retries``, ``deadline``, ``base_url``, ``default_headers``,
-          ``path_overrides``, ``endpoint_costs``, the code sets, ``retry_policy``) only changes how the twin's calls
-          are built and judged: it shares the pool, and closing it closes nothing (this client owns the pool).
+          ``path_overrides``, ``endpoint_costs``, the code sets, ``retry_policy``, ``observers``, the hooks) only
+          changes how the twin's calls are built, judged and observed: it shares the pool, and closing it closes
+          nothing (this client owns the pool).
         """
         twin = AsyncPandaPon.__new__(AsyncPandaPon)
         twin._init(self._pipeline.with_options(checked(self.options.evolve(**changes))))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 import attrs
 import httpx
 
+from ._events import Observer, RequestHook, ResponseHook, RetryHook, as_observers, check_hook
 from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
 from ._signing import SIGNATURE_HEADERS, mask_key
@@ -87,6 +88,10 @@ class OptionArgs(TypedDict, total=False):
     path_overrides: Mapping[str, str] | None
     endpoint_costs: Mapping[str, float] | None
     retry_policy: RetryPolicy | None
+    observers: Iterable[Observer] | None
+    on_request: RequestHook | None
+    on_response: ResponseHook | None
+    on_retry: RetryHook | None
 
 
 # ---------------------------------------------------------------------------------------------- converters, checks
@@ -283,6 +288,8 @@ class ClientOptions:
         path_overrides: operation id → path, fixing an endpoint's path without a release.
         endpoint_costs: limiter cost per operation id (default 1).
         retry_policy: backoff settings.
+        observers: :class:`pandapon.Observer` instances told about every call (e.g. ``pandapon.otel.OpenTelemetry``).
+        on_request, on_response, on_retry: hooks called with each attempt's events (see docs/observability.md).
     """
 
     access_key: str = attrs.field(validator=_check_credential)
@@ -309,6 +316,10 @@ class ClientOptions:
     path_overrides: Mapping[str, str] = attrs.field(default=None, converter=_overrides)
     endpoint_costs: Mapping[str, float] = attrs.field(default=None, converter=_costs)
     retry_policy: RetryPolicy = attrs.field(default=None, converter=_policy)
+    observers: tuple[Observer, ...] = attrs.field(default=None, converter=as_observers)
+    on_request: RequestHook | None = attrs.field(default=None, validator=check_hook)
+    on_response: ResponseHook | None = attrs.field(default=None, validator=check_hook)
+    on_retry: RetryHook | None = attrs.field(default=None, validator=check_hook)
 
     @classmethod
     def create(

@@ -207,8 +207,9 @@ class _Records(logging.Handler):
 def log_records(name: str, level: int | None = None) -> Iterator[list[logging.LogRecord]]:
     """The records logger ``name`` emits while the block runs (its level set to ``level`` meanwhile, if given)."""
     logger, handler = logging.getLogger(name), _Records()
-    before = logger.level
+    before, disabled = logger.level, logger.disabled
     logger.addHandler(handler)
+    logger.disabled = False  # logging.config (import-linter's, in tests/test_architecture.py) disables loggers
     if level is not None:
         logger.setLevel(level)
     try:
@@ -216,3 +217,4 @@ def log_records(name: str, level: int | None = None) -> Iterator[list[logging.Lo
     finally:
         logger.removeHandler(handler)
         logger.setLevel(before)
+        logger.disabled = disabled

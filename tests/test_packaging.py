@@ -40,7 +40,7 @@ def test_the_wheel_carries_the_license_and_honest_metadata(dist: Path) -> None:
     urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [])
     assert {"Homepage", "Documentation", "Changelog", "Issues"} <= set(urls)
     extras = set(meta.get_all("Provides-Extra") or [])
-    assert extras == {"redis", "fast", "server", "cli"}  # no test, dev, bench or docs
+    assert extras == {"redis", "fast", "server", "cli", "otel"}  # no test, dev, bench or docs
     requires = " ".join(meta.get_all("Requires-Dist") or [])
     for tool in ("pytest", "ruff", "mypy", "matplotlib", "mkdocs"):
         assert tool not in requires

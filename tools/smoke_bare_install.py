@@ -56,10 +56,20 @@ def main() -> None:
                 assert await client.taobao.orders.update_warehouse("1", "w", "a") is True
 
     asyncio.run(async_calls())
-    with pandapon.PandaPon(**creds) as client:
+    statuses: list[int | None] = []
+    with pandapon.PandaPon(**creds, on_response=lambda event: statuses.append(event.status)) as client:
         for _ in range(3):
             assert client.taobao.orders.update_warehouse("1", "w", "a") is True
     server.shutdown()
+    assert statuses == [200, 200, 200], statuses  # hooks need no extra
+    if importlib.util.find_spec("opentelemetry") is None:
+        absent.append("opentelemetry")
+        try:
+            importlib.import_module("pandapon.otel")
+        except ImportError as exc:
+            assert "pip install 'pandapon[otel]'" in str(exc), exc
+        else:
+            raise AssertionError("pandapon.otel imported without opentelemetry")
     expected = f"pandapon/{pandapon.__version__} (python {sys.version_info.major}.{sys.version_info.minor}; aiohttp/"
     assert len(AGENTS) == 6 and all(a.startswith(expected) for a in AGENTS), AGENTS
     print(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import httpx
@@ -19,6 +20,14 @@ __all__ = ["Builder"]
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _GET_HEADERS = {"accept": "application/json"}
+
+
+@functools.lru_cache(maxsize=512)
+def unstructurer(cls: type) -> Callable[[Any], dict[str, object]]:
+    """The converter's unstructure hook for a request model class (the converter's dispatch, once per class)."""
+    from .._converter import CONVERTER
+
+    return cast("Callable[[Any], dict[str, object]]", CONVERTER.get_unstructure_hook(cls))
 
 
 def _unstructure(value: object) -> object:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .._endpoint import Endpoint
     from .._options import ClientOptions
     from .._wire import Answer, Prepared
+    from ._observe import Recorder
 
 __all__ = ["EnvelopeReader"]
 
@@ -86,8 +87,9 @@ class EnvelopeReader:
             cast("Callable[[str, int], tuple[object, int]]", vars(decoder)["scan_once"]),
         )
 
-    def read(self, endpoint: Endpoint[Any], request: Prepared, answer: Answer) -> Any:
-        """The endpoint's result from ``answer``, or raise the typed error it amounts to."""
+    def read(self, endpoint: Endpoint[Any], request: Prepared, answer: Answer, seen: Recorder | None = None) -> Any:
+        """The endpoint's result from ``answer``, or raise the typed error it amounts to; a success's envelope is
+        handed to ``seen``, the call's observation, if any (for its ``code`` and ``requestId``)."""
         body = answer.body
         try:
             payload: object = self._loads(body) if body else None
@@ -99,6 +101,8 @@ class EnvelopeReader:
             data = envelope.get("data")
             verdict = as_object(data)
             if verdict is None or verdict.get("success") is not False:
+                if seen is not None:
+                    seen.envelope = envelope
                 target = endpoint.result
                 if target is None or target is _types.JSON or data is None or _exactly(data, target):
                     return data

@@ -10,7 +10,7 @@ import contextvars
 import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
@@ -30,10 +30,11 @@ from .._retry import Facts, decide, facts_of, outcome_unknown, retry_for_skew
 from .._signing import HeaderSigner, QuerySigner, mask_key, signing_step
 from .._types import NOT_GIVEN
 from .._validate import shown
-from ._build import Builder
+from ._build import Builder, unstructurer
 from ._connection import Connection
 from ._deadline import Deadline
 from ._envelope import EnvelopeReader, envelope_code
+from ._observe import Observation, Recorder
 from ._per_call import CallOptions, PerCall, per_call
 from ._reconcile import reconcile
 from ._skew import Clock
@@ -75,12 +76,6 @@ def _converter() -> cattrs.Converter:
     from .._converter import CONVERTER  # cattrs loads on the first structured result, not at `import pandapon`
 
     return CONVERTER
-
-
-@functools.lru_cache(maxsize=512)
-def _unstructurer(cls: type) -> Callable[[Any], dict[str, object]]:
-    """The converter's unstructure hook for a request model class (the converter's dispatch, done once per class)."""
-    return cast("Callable[[Any], dict[str, object]]", _converter().get_unstructure_hook(cls))
 
 
 class _Signing:
@@ -127,6 +122,7 @@ class Pipeline:
             options.base_url, options.path_overrides, options.timeout.as_dict(), options.default_headers
         )
         self._reader = EnvelopeReader(options, _converter)
+        self._observation = Observation.of(options)  # None: nothing observes, the calls pay one test per stage
         self._warned: set[str] = set()  # inferred operations already warned about on this client
 
     def with_options(self, options: ClientOptions) -> Pipeline:
@@ -190,7 +186,7 @@ class Pipeline:
         if request is None or isinstance(request, Mapping):
             wire = request
         elif attrs.has(cls := type(request)):  # a RequestModel (the model bases load with the models)
-            wire = _unstructurer(cls)(request)
+            wire = unstructurer(cls)(request)
         else:
             raise _not_a_mapping(endpoint, "body", request)
         if params is not None and not isinstance(params, Mapping):
@@ -199,19 +195,37 @@ class Pipeline:
         if call_options:  # the default path pays for this one test only
             endpoint, wire, params, per = per_call(endpoint, wire, params, call_options)
         clock = Deadline(self.options.deadline if per is None or per.deadline is NOT_GIVEN else per.deadline)
+        rec = None if self._observation is None else self._observation.start(endpoint)
         try:
-            return cast("T", await self._attempts(endpoint, wire, params, clock, per))
-        except OutcomeUnknownError as error:
-            if endpoint.reconcile is None:
-                raise
+            try:
+                result = await self._attempts(endpoint, wire, params, clock, per, rec)
+            except OutcomeUnknownError as error:
+                result = await self._reconcile(endpoint, error, clock, per, rec)
+        except BaseException as exc:  # a cancellation too: the observers see every call end
+            if rec is not None:
+                rec.end(exc)
+            raise
+        if rec is not None:
+            rec.end(None)
+        return cast("T", result)
 
-            async def lookup(lookup: Endpoint[Any], query: Mapping[str, object]) -> Any:
-                return await self._attempts(lookup, query, None, clock, per)  # extra_query was the write's
+    async def _reconcile(
+        self,
+        endpoint: Endpoint[Any],
+        error: OutcomeUnknownError,
+        clock: Deadline,
+        per: PerCall | None,
+        rec: Recorder | None,
+    ) -> Any:
+        """Look up whether a write whose outcome is unknown took effect (when the endpoint knows how)."""
 
-            found = await reconcile(endpoint, error, lookup)
-            if found is None:
-                raise
-            return cast("T", found)
+        async def lookup(lookup: Endpoint[Any], query: Mapping[str, object]) -> Any:
+            return await self._attempts(lookup, query, None, clock, per, rec)  # extra_query was the write's
+
+        found = None if endpoint.reconcile is None else await reconcile(endpoint, error, lookup)
+        if found is None:
+            raise error
+        return found
 
     def _warn_inferred(self, endpoint: Endpoint[Any]) -> None:
         """Once per operation and client: say that its path is the SDK's proposal (unless overridden)."""
@@ -238,6 +252,7 @@ class Pipeline:
         params: Mapping[str, object] | None,
         deadline: Deadline,
         per: PerCall | None = None,
+        rec: Recorder | None = None,
     ) -> Any:
         options, signing, connection = self.options, self._signing, self._connection
         sign = signing.query_sign if endpoint.auth == "query-sign" else signing.sign
@@ -261,10 +276,14 @@ class Pipeline:
             try:
                 with deadline.scope():
                     await self._limiter.acquire(cost)
+                    if rec is not None:
+                        rec.limited(started)
                     transport, user_agent = connection.current()
                     prepared.headers.setdefault("user-agent", user_agent)
                     await sign(prepared)
                     prepared.timeouts = deadline.cut(timeouts)
+                    if rec is not None and (pending := rec.request(prepared)) is not None:
+                        await pending
                     sending = True
                     answer = await transport.send(prepared)
             except TimeoutError:  # the deadline's scope: the retry judgment below sees no time left
@@ -282,16 +301,20 @@ class Pipeline:
                 if log.isEnabledFor(logging.DEBUG):
                     self._log(prepared, answer, started, attempt)
                 try:
-                    result = self._reader.read(endpoint, prepared, answer)
+                    result = self._reader.read(endpoint, prepared, answer, rec)
                 except PandaPonError as exc:
                     failure = exc
                 else:
+                    if rec is not None and (pending := rec.response(prepared, None, answer.status)):
+                        await pending
                     if signing.clock.due():
                         signing.clock.observe(answer.header(b"date"))
                     raw = RAW_RESPONSES.get()
                     if raw is not None:
                         raw.append(answer.to_httpx(prepared))
                     return result
+            if rec is not None and (pending := rec.response(prepared, failure)) is not None:
+                await pending
             facts = facts_of(failure, options.transient_codes)
             if isinstance(failure, AuthenticationError):
                 # A rejected timestamp: correct the clock from the server's Date header and retry once.
@@ -300,6 +323,8 @@ class Pipeline:
                 offset = signing.clock.offset
                 if retry_for_skew(already_retried=skew_retried, offset_before=offset_before, offset_after=offset):
                     skew_retried = True
+                    if rec is not None and (pending := rec.retry("clock skew corrected", 0, failure)):
+                        await pending
                     log.warning(
                         "the platform refused the request's credentials and its clock differs from ours by "
                         "%.0fs; retrying once with the corrected timestamp",
@@ -331,6 +356,8 @@ class Pipeline:
                 max_retries + 1,
                 decision.reason,
             )
+            if rec is not None and (pending := rec.retry(decision.reason, decision.delay, failure)):
+                await pending
             await anyio.sleep(decision.delay)
             attempt += 1
 

@@ -20,6 +20,7 @@ from pandapon import (
     ClientClosedError,
     ConfigurationError,
     HeaderSigner,
+    Observer,
     PandaPon,
     QuerySigner,
     RetryPolicy,
@@ -27,6 +28,13 @@ from pandapon import (
 )
 from pandapon._options import OptionArgs
 from tests.helpers import CREDS, Recorder, envelope, ok
+
+OBSERVER = Observer()
+
+
+def _hook(event: object) -> None:
+    return None
+
 
 POOL = {"transport", "http_client", "max_connections", "max_keepalive", "keepalive_expiry"}
 SIGNING = {"access_key", "access_secret", "user_id", "timestamp_unit", "signer", "query_signer"}
@@ -59,6 +67,10 @@ def every_option() -> dict[str, Any]:
         "path_overrides": {"addresses.get": "/open/address/list"},
         "endpoint_costs": {"taobao.products.get": 2.0},
         "retry_policy": RetryPolicy(base=0.01),
+        "observers": [OBSERVER],
+        "on_request": _hook,
+        "on_response": _hook,
+        "on_retry": _hook,
     }
 
 
