@@ -16,7 +16,7 @@ from .._wire import Prepared
 if TYPE_CHECKING:
     from .._endpoint import Endpoint
 
-__all__ = ["Builder"]
+__all__ = ["Builder", "unstructurer"]
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _GET_HEADERS = {"accept": "application/json"}
