@@ -1,0 +1,346 @@
+"""Bulk runs: one operation over many inputs, at most ``concurrency`` calls at a time (``client.bulk``).
+
+Every item is one ordinary call of the operation, through the pipeline: the client's rate limiter, retry policy,
+deadline and per-call options apply to it as to any call, and the run itself never retries or re-sends an item
+(a non-idempotent call that ends in :class:`~pandapon.OutcomeUnknownError` is reported as that error).
+
+Lifetime. The calls run as tasks of an anyio task group, and a task group must be left in the task that entered
+it, with no ``yield`` to a consumer in between (anyio's docs on task groups in async generators). So the async run
+is a context manager whose ``__aexit__`` cancels whatever is still in flight and waits for it: ``async with
+client.bulk(...) as results: async for r in results: ...``. Iterating without ``async with`` raises at once
+rather than leaving tasks that nothing would ever stop. The sync twin runs the same :meth:`BulkRun.run` as one
+task on the client's loop and pulls results one by one; ``close()``, ``with``, an early ``break`` (the iterator
+is collected) or an exception cancels the task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
+
+import anyio
+import attrs
+from anyio.abc import TaskGroup
+
+from ._exceptions import InvalidInputError, PandaPonError
+from ._types import fields_repr
+
+__all__ = ["AsyncBulk", "Bulk", "BulkResult", "BulkRun", "check_bulk"]
+
+T = TypeVar("T")
+
+Order = Literal["completion", "input"]
+OnError = Literal["collect", "raise"]
+#: How many items may be started ahead of the oldest one not yet yielded, per unit of concurrency, in input order.
+REORDER_WINDOW = 4
+_END = object()
+
+
+@attrs.frozen(repr=False, eq=False)
+class BulkResult(Generic[T]):
+    """One item of a bulk run: its input and either the call's result or its typed error.
+
+    Attributes:
+        index: the item's position in the inputs (0-based).
+        input: the item as given (a mapping of the operation's keyword arguments, or whatever was there instead).
+        value: the call's result (``None`` when it failed).
+        error: the :class:`~pandapon.PandaPonError` the call raised (``None`` when it succeeded); a malformed
+            item is an :class:`~pandapon.InvalidInputError` and sent nothing.
+    """
+
+    index: int
+    input: object
+    value: T | None = None
+    error: PandaPonError | None = None
+
+    __repr__ = fields_repr
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call succeeded."""
+        return self.error is None
+
+    def unwrap(self) -> T:
+        """Return the result, or raise the item's error."""
+        if self.error is not None:
+            raise self.error
+        return cast("T", self.value)
+
+
+def check_bulk(concurrency: object, order: object, on_error: object) -> None:
+    """Refuse bad run settings at once, in the caller's thread."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise InvalidInputError(f"concurrency must be an int >= 1, got {concurrency!r}", parameter="concurrency")
+    if order not in ("completion", "input"):
+        raise InvalidInputError(f"order must be 'completion' or 'input', got {order!r}", parameter="order")
+    if on_error not in ("collect", "raise"):
+        raise InvalidInputError(f"on_error must be 'collect' or 'raise', got {on_error!r}", parameter="on_error")
+
+
+class BulkRun(Generic[T]):
+    """The engine of one run: :meth:`run` feeds the calls and sends results; :meth:`next` receives them.
+
+    ``run`` and ``next`` may run in different tasks of the same loop (the sync twin does exactly that).
+    """
+
+    def __init__(
+        self,
+        inputs: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int,
+        order: Order,
+        on_error: OnError,
+        options: Mapping[str, object],
+        threaded: bool = False,
+    ) -> None:
+        check_bulk(concurrency, order, on_error)
+        self._inputs, self._threaded = inputs, threaded
+        self._concurrency, self._order, self._on_error = concurrency, order, on_error
+        self._options = dict(options)
+        self._send, self._receive = anyio.create_memory_object_stream[BulkResult[T]](concurrency)
+        self._failure: BaseException | None = None
+        self._pending: dict[int, BulkResult[T]] = {}
+        self._next_index = 0
+        self.started = 0  #: items taken from the inputs so far
+        self.in_flight = 0  #: calls being made right now
+        self.max_in_flight = 0
+
+    async def run(self, call: Callable[..., Awaitable[T]]) -> None:
+        """Call ``call(**item)`` for every item and send each result; a failure is kept for :meth:`next`.
+
+        Returns when every result is sent (or the run stopped); cancelled, it cancels the calls in flight.
+        """
+        signature = _signature(call)
+        window = anyio.Semaphore(self._concurrency * (REORDER_WINDOW if self._order == "input" else 1))
+        calls, flushing = anyio.Semaphore(self._concurrency), anyio.Lock()
+        source = self._inputs
+        iterator: Any = aiter(source) if isinstance(source, AsyncIterable) else iter(source)
+        try:
+            async with self._send, anyio.create_task_group() as tg:
+                while True:
+                    await window.acquire()
+                    item = await self._take(iterator)
+                    if item is _END:
+                        break
+                    tg.start_soon(self._one, call, signature, self.started, item, window, calls, flushing, tg)
+                    self.started += 1
+        except Exception as exc:  # the inputs raised, or the operation raised something not a PandaPonError
+            self._failure = self._failure or _single(exc)
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
+
+    async def _take(self, iterator: Any) -> object:
+        if isinstance(self._inputs, AsyncIterable):
+            return await anext(iterator, _END)
+        if self._threaded:  # the sync client: a slow or blocking input never stalls the loop
+            return await anyio.to_thread.run_sync(next, iterator, _END, abandon_on_cancel=True)
+        return next(iterator, _END)
+
+    async def _one(
+        self,
+        call: Callable[..., Awaitable[T]],
+        signature: inspect.Signature | None,
+        index: int,
+        item: object,
+        window: anyio.Semaphore,
+        calls: anyio.Semaphore,
+        flushing: anyio.Lock,
+        tg: TaskGroup,
+    ) -> None:
+        try:
+            kwargs = self._arguments(signature, index, item)
+            async with calls:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    result = BulkResult[T](index, item, value=await call(**kwargs))
+                finally:
+                    self.in_flight -= 1
+        except PandaPonError as exc:
+            result = BulkResult[T](index, item, error=exc)
+            if self._on_error == "raise":
+                self._failure = self._failure or exc
+                tg.cancel_scope.cancel()
+                return
+        if self._order == "completion":
+            await self._send.send(result)
+            window.release()
+            return
+        self._pending[index] = result
+        async with flushing:  # one task at a time sends the results that are next in input order
+            while self._next_index in self._pending:
+                await self._send.send(self._pending.pop(self._next_index))
+                self._next_index += 1
+                window.release()
+
+    def _arguments(self, signature: inspect.Signature | None, index: int, item: object) -> dict[str, Any]:
+        if not isinstance(item, Mapping):
+            raise InvalidInputError(
+                f"bulk item {index}: expected a mapping of keyword arguments, got {type(item).__name__}: {item!r:.80}",
+                parameter="inputs",
+            )
+        entries = cast("Mapping[object, object]", item)
+        bad = [k for k in entries if not isinstance(k, str)]
+        if bad:
+            raise InvalidInputError(
+                f"bulk item {index}: keys must be argument names, got {bad[0]!r}", parameter="inputs"
+            )
+        kwargs: dict[str, Any] = {**self._options, **cast("Mapping[str, object]", entries)}
+        if signature is not None:
+            try:
+                signature.bind(**kwargs)
+            except TypeError as exc:
+                raise InvalidInputError(f"bulk item {index}: {exc}", parameter="inputs") from None
+        return kwargs
+
+    async def next(self) -> BulkResult[T]:
+        """The next result; raises the run's failure (once) at the end, then ``StopAsyncIteration``."""
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            failure, self._failure = self._failure, None
+            if failure is not None:
+                raise failure from None
+            raise StopAsyncIteration from None
+
+
+def _signature(call: Callable[..., object]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(call)
+    except (TypeError, ValueError):  # a callable without one: the call itself will say what is wrong
+        return None
+
+
+def _single(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) exception groups of one member, else ``exc`` itself."""
+    inner: object = getattr(exc, "exceptions", None)
+    while isinstance(inner, tuple) and len(cast("tuple[object, ...]", inner)) == 1:
+        exc = cast("tuple[BaseException]", inner)[0]
+        inner = getattr(exc, "exceptions", None)
+    return exc
+
+
+class AsyncBulk(Generic[T]):
+    """What :meth:`AsyncPandaPon.bulk <pandapon.AsyncPandaPon.bulk>` returns: ``async with`` it, then iterate.
+
+    Leaving the ``async with`` block (a ``break``, an exception, the end) cancels the calls still in flight and
+    waits for them, so no task outlives it.
+    """
+
+    def __init__(self, engine: BulkRun[T], call: Callable[..., Awaitable[T]]) -> None:
+        self._engine, self._call = engine, call
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._tg: TaskGroup | None = None
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most calls this run has had in flight at once (never more than ``concurrency``)."""
+        return self._engine.max_in_flight
+
+    async def __aenter__(self) -> AsyncBulk[T]:
+        if self._stack is not None:
+            raise RuntimeError("a bulk run can be entered once; call client.bulk(...) again for another run")
+        self._stack = contextlib.AsyncExitStack()
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._tg.start_soon(self._engine.run, self._call)
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        assert self._stack is not None and self._tg is not None
+        self._tg.cancel_scope.cancel()
+        return await self._stack.__aexit__(*exc_info)
+
+    def __aiter__(self) -> AsyncIterator[BulkResult[T]]:
+        return self
+
+    async def __anext__(self) -> BulkResult[T]:
+        if self._tg is None:
+            raise RuntimeError(
+                "enter a bulk run before iterating it: `async with client.bulk(...) as results: async for r in "
+                "results: ...` (its calls run as tasks that must be stopped when you stop iterating)"
+            )
+        return await self._engine.next()
+
+
+class Started(Protocol):
+    """A task running on the sync client's loop (see ``Portal.start``)."""
+
+    def cancel(self) -> None: ...
+
+    def wait(self, timeout: float) -> bool: ...
+
+
+class BulkRunner(Protocol):
+    """What the sync twin needs of the sync client: run a coroutine, or start one, on its loop."""
+
+    def _run(self, fn: Callable[[Any], Awaitable[T]], /) -> T: ...
+
+    def _start(self, fn: Callable[[Any], Awaitable[object]], /) -> Started: ...
+
+
+class Bulk(Generic[T]):
+    """What :meth:`PandaPon.bulk <pandapon.PandaPon.bulk>` returns: an iterator of :class:`BulkResult` and a
+    context manager. :meth:`close` (or leaving the ``with`` block, or an early ``break`` once the iterator is
+    collected) cancels the calls in flight."""
+
+    def __init__(
+        self,
+        runner: BulkRunner,
+        engine: BulkRun[T],
+        resolve: Callable[[Any], Callable[..., Awaitable[T]]],
+        close_timeout: float,
+    ) -> None:
+        self._runner, self._engine, self._resolve = runner, engine, resolve
+        self._close_timeout = close_timeout
+        self._task: Started | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most calls this run has had in flight at once (never more than ``concurrency``)."""
+        return self._engine.max_in_flight
+
+    def __iter__(self) -> Bulk[T]:
+        return self
+
+    def __next__(self) -> BulkResult[T]:
+        with self._lock:
+            if self._closed:
+                raise StopIteration
+            if self._task is None:
+                engine, resolve = self._engine, self._resolve
+                self._task = self._runner._start(lambda c: engine.run(resolve(c)))
+        try:
+            return self._runner._run(lambda _c: self._engine.next())
+        except StopAsyncIteration:
+            self.close()
+            raise StopIteration from None
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Cancel the calls still in flight and wait (at most the client's ``close_timeout``) for them to end."""
+        with self._lock:
+            task, self._closed = self._task, True
+        if task is not None:
+            task.cancel()
+            task.wait(self._close_timeout)
+
+    def __enter__(self) -> Bulk[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        task = getattr(self, "_task", None)
+        if task is not None and not self._closed:
+            task.cancel()  # never blocks: it may run in any thread, the loop's included
