@@ -100,13 +100,22 @@ class BulkRun(Generic[T]):
         self._inputs, self._threaded = inputs, threaded
         self._concurrency, self._order, self._on_error = concurrency, order, on_error
         self._options = dict(options)
-        self._send, self._receive = anyio.create_memory_object_stream[BulkResult[T]](concurrency)
         self._failure: BaseException | None = None
         self._pending: dict[int, BulkResult[T]] = {}
         self._next_index = 0
+        self.detached = False  #: set when the sync iterator is collected without being closed
         self.started = 0  #: items taken from the inputs so far
         self.in_flight = 0  #: calls being made right now
         self.max_in_flight = 0
+
+    def open(self) -> None:
+        """Make the stream the results go through (before :meth:`run` starts; :meth:`close` closes it)."""
+        self._send, self._receive = anyio.create_memory_object_stream[BulkResult[T]](self._concurrency)
+
+    def close(self) -> None:
+        """Close the results' stream (after the run has ended or been cancelled)."""
+        self._send.close()
+        self._receive.close()
 
     async def run(self, call: Callable[..., Awaitable[T]]) -> None:
         """Call ``call(**item)`` for every item and send each result; a failure is kept for :meth:`next`.
@@ -134,6 +143,8 @@ class BulkRun(Generic[T]):
             if aclose is not None:
                 with anyio.CancelScope(shield=True):
                     await aclose()
+            if self.detached:  # the sync iterator was collected: nobody will read what is left
+                self.close()
 
     async def _take(self, iterator: Any) -> object:
         if isinstance(self._inputs, AsyncIterable):
@@ -247,14 +258,18 @@ class AsyncBulk(Generic[T]):
         if self._stack is not None:
             raise RuntimeError("a bulk run can be entered once; call client.bulk(...) again for another run")
         self._stack = contextlib.AsyncExitStack()
+        self._engine.open()
+        self._stack.callback(self._engine.close)
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
         self._tg.start_soon(self._engine.run, self._call)
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
+    async def __aexit__(self, *exc_info: object) -> None:
         assert self._stack is not None and self._tg is not None
         self._tg.cancel_scope.cancel()
-        return await self._stack.__aexit__(*exc_info)
+        # The task group exits as if its body ended normally: an exception of the body (a ``break`` by raising,
+        # the run's own failure from ``on_error="raise"``) then propagates as it is, not wrapped in a group.
+        await self._stack.aclose()
 
     def __aiter__(self) -> AsyncIterator[BulkResult[T]]:
         return self
@@ -316,6 +331,7 @@ class Bulk(Generic[T]):
                 raise StopIteration
             if self._task is None:
                 engine, resolve = self._engine, self._resolve
+                engine.open()
                 self._task = self._runner._start(lambda c: engine.run(resolve(c)))
         try:
             return self._runner._run(lambda _c: self._engine.next())
@@ -333,6 +349,7 @@ class Bulk(Generic[T]):
         if task is not None:
             task.cancel()
             task.wait(self._close_timeout)
+            self._engine.close()
 
     def __enter__(self) -> Bulk[T]:
         return self
@@ -343,4 +360,7 @@ class Bulk(Generic[T]):
     def __del__(self) -> None:
         task = getattr(self, "_task", None)
         if task is not None and not self._closed:
-            task.cancel()  # never blocks: it may run in any thread, the loop's included
+            self._engine.detached = True  # the run closes the stream when it ends
+            task.cancel()  # never blocks: this may run in any thread, the loop's included
+            if task.wait(0):
+                self._engine.close()  # it had ended already
