@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--input", required=True, metavar="FILE|-", help="JSON Lines of arguments; - for standard input")
     b.add_argument("--output", required=True, metavar="FILE", help="JSON Lines of results, one record per item")
     b.add_argument("--resume", action="store_true", help="continue the run whose records --output holds")
+    b.add_argument(
+        "--resend-not-found",
+        action="store_true",
+        help="with --resume: send a write the stopped run started when its lookup (e.g. by seller_order_number) "
+        "finds nothing; without it such items are left for a later --resume",
+    )
     b.add_argument("--concurrency", type=int, default=8, metavar="N", help="calls in flight (default: %(default)s)")
     b.add_argument("--rate", type=float, metavar="PER_SECOND", help="at most this many calls per second")
     b.add_argument(

@@ -194,9 +194,11 @@ def _key_value(obj: Mapping[str, JSON], key: str) -> JSON:
     return typing.cast("JSON", extra.get(key)) if extra is not None else None
 
 
-def _settle(client: Any, operation: Operation, index: int, line: int, obj: Mapping[str, JSON]) -> Record | str | None:
-    """An item started by a stopped run without a record: its record, ``"send"`` (looked up, not found), or
-    ``None`` (the lookup failed: left for the next ``--resume``)."""
+def _settle(
+    client: Any, operation: Operation, index: int, line: int, obj: Mapping[str, JSON], resend: bool
+) -> Record | str | None:
+    """An item started by a stopped run without a record: its record; ``"send"`` (looked up, not found, and
+    ``resend``); or ``None``: left for the next ``--resume`` (not found, or the lookup failed)."""
     rec = operation.endpoint.reconcile
     stopped = "a run that stopped before its result was recorded started this call; it may or may not have taken effect"
     if rec is None:
@@ -212,7 +214,14 @@ def _settle(client: Any, operation: Operation, index: int, line: int, obj: Mappi
         return None
     row = find_row(rec, data, value)
     if row is None:
-        return "send"
+        if resend:
+            return "send"
+        print(
+            f"pandapon: item {index} (line {line}): no result found by {rec.key}={value!r} yet; not sent again "
+            "(its request may still be on its way)",
+            file=sys.stderr,
+        )
+        return None
     record = _record(index, line, obj, result=row)
     record["reconciled"] = True
     return record
@@ -284,7 +293,8 @@ def bulk(args: argparse.Namespace) -> int:
                 for index in sorted(set(journal.held) - done):
                     held = journal.held[index]
                     obj = typing.cast("dict[str, JSON]", held.get("input"))
-                    settled = _settle(client, operation, index, typing.cast("int", held.get("line")), obj)
+                    line = typing.cast("int", held.get("line"))
+                    settled = _settle(client, operation, index, line, obj, args.resend_not_found)
                     if settled is None:
                         unresolved.add(index)
                     elif not isinstance(settled, str):
@@ -349,7 +359,7 @@ def _summary(
         print(f"pandapon: {stop}; --resume continues the run", file=sys.stderr)
     if unresolved:
         print(
-            f"pandapon: {len(unresolved)} item(s) started by the stopped run could not be looked up (not sent "
-            "again); --resume tries again",
+            f"pandapon: {len(unresolved)} item(s) started by a stopped run were not found (not sent again): "
+            "--resume looks them up again later; --resume --resend-not-found sends the ones still not found",
             file=sys.stderr,
         )
