@@ -261,7 +261,8 @@ class PandaPon:
             op_id = operation
             resolve = lambda c: c._operation(op_id)  # noqa: E731
         elif isinstance(owner, SyncResource) and owner._runner is self:
-            find, name = owner._resolve, getattr(operation, "__name__", "")
+            find: Callable[[AsyncPandaPon], object] = owner._resolve
+            name: str = getattr(operation, "__name__", "")
             resolve = lambda c: getattr(find(c), name)  # noqa: E731
         else:
             raise InvalidInputError(

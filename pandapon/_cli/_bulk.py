@@ -313,11 +313,12 @@ def bulk(args: argparse.Namespace) -> int:
             method = getattr(target(client, operation.resource), operation.name)
             with client.bulk(method, inputs(), concurrency=args.concurrency, order=args.order) as results:
                 for r in results:
-                    index, n, obj = dispatched[r.index]
+                    position: int = r.index
+                    item = dispatched[position]
                     error = None if r.error is None else _error(r.error)
-                    keep(_record(index, n, obj, result=r.value, error=error))
+                    keep(_record(item[0], item[1], item[2], result=r.value, error=error))
                     if error is not None and args.on_error == "raise":
-                        stop = f"stopped at the first failure (item {index}, line {n}; --on-error raise)"
+                        stop = f"stopped at the first failure (item {item[0]}, line {item[1]}; --on-error raise)"
                         break
         except KeyboardInterrupt:
             stop = "interrupted"

@@ -19,7 +19,7 @@ import pytest
 
 from pandapon._cli import main
 from pandapon._cli._progress import BulkProgress
-from pandapon.testing import Fault, FakePandaPon
+from pandapon.testing import FakePandaPon, Fault
 from tests.helpers import serve_asgi, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
