@@ -9,8 +9,10 @@ Files (docs/cli.md has the user's view):
 - OUTPUT.journal, for non-idempotent operations only: a "started" line per item, flushed and fsync'd before the
   item is handed to the client, so before its request can leave. ``--resume`` settles an item that has a started
   line but no record before anything else: looked up by its natural key (``Endpoint.reconcile``, e.g. the
-  ``sellerOrderNumber`` of ``taobao.orders.create``) and recorded when found, sent when the lookup finds nothing,
-  recorded as outcome unknown when there is no lookup or no key. Removed once every item has its record.
+  ``sellerOrderNumber`` of ``taobao.orders.create``) and recorded when found; not found, left without a record
+  and not sent (its request may still be on its way; a later ``--resume`` looks again, ``--resend-not-found``
+  sends it); recorded as outcome unknown when there is no lookup or no key. Removed once every item has its
+  record.
 
 The input is read twice: a first pass checks every line (JSON object, known arguments, required ones present)
 and counts the items, so a bad line stops the command (exit 2, file and line named) before anything is sent.
@@ -299,22 +301,24 @@ def bulk(args: argparse.Namespace) -> int:
                         unresolved.add(index)
                     elif not isinstance(settled, str):
                         keep(settled)
-            dispatched: list[tuple[int, int, dict[str, JSON]]] = []
+            dispatched: dict[int, tuple[int, int, dict[str, JSON]]] = {}  # by position in the run, until recorded
 
             def inputs() -> Iterator[dict[str, Any]]:  # runs in the client's worker threads
+                position = 0
                 for index, n, obj in source.items():
                     if index in done or index in unresolved:
                         continue
                     if journal is not None:  # durable before the item can be sent
                         journal.write({"index": index, "line": n, "input": obj}, sync=True)
-                    dispatched.append((index, n, obj))
+                    dispatched[position] = (index, n, obj)
+                    position += 1
                     yield source.arguments(obj)
 
             method = getattr(target(client, operation.resource), operation.name)
             with client.bulk(method, inputs(), concurrency=args.concurrency, order=args.order) as results:
                 for r in results:
-                    position: int = r.index
-                    item = dispatched[position]
+                    at: int = r.index
+                    item = dispatched.pop(at)
                     error = None if r.error is None else _error(r.error)
                     keep(_record(item[0], item[1], item[2], result=r.value, error=error))
                     if error is not None and args.on_error == "raise":
