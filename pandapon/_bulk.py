@@ -15,6 +15,7 @@ is collected) or an exception cancels the task.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import inspect
 import threading
@@ -220,6 +221,15 @@ class BulkRun(Generic[T]):
                 raise failure from None
             raise StopAsyncIteration from None
 
+    async def next_batch(self) -> list[BulkResult[T]]:
+        """The next result and every other one already waiting (one hand-off per batch for the sync twin)."""
+        batch = [await self.next()]
+        while True:
+            try:
+                batch.append(self._receive.receive_nowait())
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                return batch  # the end (or the failure) comes with the next call
+
 
 def _signature(call: Callable[..., object]) -> inspect.Signature | None:
     try:
@@ -314,6 +324,7 @@ class Bulk(Generic[T]):
         self._runner, self._engine, self._resolve = runner, engine, resolve
         self._close_timeout = close_timeout
         self._task: Started | None = None
+        self._ready: collections.deque[BulkResult[T]] = collections.deque()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -333,8 +344,11 @@ class Bulk(Generic[T]):
                 engine, resolve = self._engine, self._resolve
                 engine.open()
                 self._task = self._runner._start(lambda c: engine.run(resolve(c)))
+        if self._ready:
+            return self._ready.popleft()
         try:
-            return self._runner._run(lambda _c: self._engine.next())
+            self._ready.extend(self._runner._run(lambda _c: self._engine.next_batch()))
+            return self._ready.popleft()
         except StopAsyncIteration:
             self.close()
             raise StopIteration from None
