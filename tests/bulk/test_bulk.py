@@ -366,3 +366,17 @@ def test_sync_inputs_are_read_off_the_loop_thread(fake: FakePandaPon) -> None:
             first.set()
     assert len(got) == 2 and waited == [True]
     assert not any(name.startswith("pandapon-portal") for name in threads)
+
+
+async def test_a_plain_callable_checks_its_keywords_per_item() -> None:
+    async def op(a: int, *, b: int = 0) -> int:
+        return a + b
+
+    client = AsyncPandaPon("k", "s", "u", base_url="http://unused.invalid")
+    inputs: list[object] = [{"a": 1, "b": 2}, {"b": 2}, {"a": 1, "c": 3}, {1: 2}]
+    async with client.bulk(op, inputs, order="input") as results:
+        got = [r async for r in results]
+    assert got[0].value == 3
+    assert isinstance(got[1].error, InvalidInputError) and "missing ['a']" in str(got[1].error)
+    assert isinstance(got[2].error, InvalidInputError) and "takes no argument 'c'" in str(got[2].error)
+    assert isinstance(got[3].error, InvalidInputError) and "keys must be argument names" in str(got[3].error)

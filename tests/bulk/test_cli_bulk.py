@@ -273,3 +273,32 @@ def test_progress_lines_without_a_terminal_and_a_bar_with_one() -> None:
     with BulkProgress("taobao.products.get", 3, fancy, fancy=True) as progress:
         progress.advance(False)
     assert "1/3" in fancy.getvalue() and "1 errors" in fancy.getvalue()
+
+
+def test_ctrl_c_exits_130_keeping_the_records_and_resume_finishes(
+    served: tuple[FakePandaPon, dict[str, str]], tmp_path: Path
+) -> None:
+    fake, env = served
+    n = 30
+    source = write_lines(tmp_path / "in.jsonl", [{"item_id": PRODUCT}] * n)
+    out = tmp_path / "out.jsonl"
+    fake.inject(Fault("latency", path="/open/product/get", delay=0.2, times=None))
+    argv = ["bulk", "taobao.products.get", "--input", str(source), "--output", str(out), "--concurrency", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pandapon", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_until(lambda: out.exists() and out.read_text(encoding="utf-8").count("\n") >= 4, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert "interrupted; --resume continues the run" in err and "Traceback" not in err
+    kept = records(out)
+    assert 4 <= len(kept) < n and all(r["ok"] for r in kept)
+    fake.clear_faults()
+    assert main([*argv, "--resume"]) == 0
+    assert Counter(r["index"] for r in records(out)) == dict.fromkeys(range(n), 1)
