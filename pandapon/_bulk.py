@@ -4,13 +4,11 @@ Every item is one ordinary call of the operation, through the pipeline: the clie
 deadline and per-call options apply to it as to any call, and the run itself never retries or re-sends an item
 (a non-idempotent call that ends in :class:`~pandapon.OutcomeUnknownError` is reported as that error).
 
-Lifetime. The calls run as tasks of an anyio task group, and a task group must be left in the task that entered
-it, with no ``yield`` to a consumer in between (anyio's docs on task groups in async generators). So the async run
-is a context manager whose ``__aexit__`` cancels whatever is still in flight and waits for it: ``async with
-client.bulk(...) as results: async for r in results: ...``. Iterating without ``async with`` raises at once
-rather than leaving tasks that nothing would ever stop. The sync twin runs the same :meth:`BulkRun.run` as one
-task on the client's loop and pulls results one by one; ``close()``, ``with``, an early ``break`` (the iterator
-is collected) or an exception cancels the task.
+Lifetime. The calls are tasks of an anyio task group, which must be left in the task that entered it, with no
+``yield`` to a consumer in between (anyio's docs on task groups in async generators). So the async run is a context
+manager whose exit cancels what is in flight and waits for it; iterating without ``async with`` raises at once. The
+sync twin runs the same :meth:`BulkRun.run` as one task on the client's loop and pulls results in batches;
+``close()``, ``with``, an exception or a ``break`` (the iterator is collected) cancels that task.
 """
 
 from __future__ import annotations
@@ -28,8 +26,9 @@ from anyio.abc import TaskGroup
 
 from ._exceptions import InvalidInputError, PandaPonError
 from ._types import fields_repr
+from ._validate import check_bulk
 
-__all__ = ["AsyncBulk", "Bulk", "BulkResult", "BulkRun", "check_bulk"]
+__all__ = ["AsyncBulk", "Bulk", "BulkResult", "BulkRun"]
 
 T = TypeVar("T")
 
@@ -69,16 +68,6 @@ class BulkResult(Generic[T]):
         if self.error is not None:
             raise self.error
         return cast("T", self.value)
-
-
-def check_bulk(concurrency: object, order: object, on_error: object) -> None:
-    """Refuse bad run settings at once, in the caller's thread."""
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise InvalidInputError(f"concurrency must be an int >= 1, got {concurrency!r}", parameter="concurrency")
-    if order not in ("completion", "input"):
-        raise InvalidInputError(f"order must be 'completion' or 'input', got {order!r}", parameter="order")
-    if on_error not in ("collect", "raise"):
-        raise InvalidInputError(f"on_error must be 'collect' or 'raise', got {on_error!r}", parameter="on_error")
 
 
 class BulkRun(Generic[T]):
@@ -194,16 +183,16 @@ class BulkRun(Generic[T]):
 
     def _arguments(self, keywords: _Keywords | None, index: int, item: object) -> dict[str, Any]:
         if not isinstance(item, Mapping):
+            got = f"{type(item).__name__}: {item!r:.80}"
             raise InvalidInputError(
-                f"bulk item {index}: expected a mapping of keyword arguments, got {type(item).__name__}: {item!r:.80}",
-                parameter="inputs",
+                f"bulk item {index}: expected a mapping of arguments, got {got}", parameter="inputs"
             )
         entries = cast("Mapping[object, object]", item)
-        bad = [k for k in entries if not isinstance(k, str)]
-        if bad:
-            raise InvalidInputError(
-                f"bulk item {index}: keys must be argument names, got {bad[0]!r}", parameter="inputs"
-            )
+        for key in entries:
+            if not isinstance(key, str):
+                raise InvalidInputError(
+                    f"bulk item {index}: keys must be argument names, got {key!r}", parameter="inputs"
+                )
         kwargs: dict[str, Any] = {**self._options, **cast("Mapping[str, object]", entries)}
         if keywords is not None:
             keywords.check(index, kwargs)
@@ -327,7 +316,6 @@ class Started(Protocol):
     """A task running on the sync client's loop (see ``Portal.start``)."""
 
     def cancel(self) -> None: ...
-
     def wait(self, timeout: float) -> bool: ...
 
 
@@ -357,11 +345,6 @@ class Bulk(Generic[T]):
         self._ready: collections.deque[BulkResult[T]] = collections.deque()
         self._lock = threading.Lock()
         self._closed = False
-
-    @property
-    def max_in_flight(self) -> int:
-        """The most calls this run has had in flight at once (never more than ``concurrency``)."""
-        return self._engine.max_in_flight
 
     def __iter__(self) -> Bulk[T]:
         return self

@@ -97,7 +97,7 @@ async def test_every_item_gets_a_result_and_malformed_items_are_typed_errors_tha
     assert got[0].ok and got[0].unwrap().item_id == PRODUCT
     assert got[0].input == {"item_id": PRODUCT}
     assert isinstance(got[1].error, APIError) and not got[1].ok
-    assert isinstance(got[2].error, InvalidInputError) and "expected a mapping" in str(got[2].error)
+    assert isinstance(got[2].error, InvalidInputError) and "expected a mapping of arguments" in str(got[2].error)
     assert isinstance(got[3].error, InvalidInputError) and "itemid" in str(got[3].error)
     with pytest.raises(APIError):
         got[1].unwrap()
