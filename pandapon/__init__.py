@@ -35,6 +35,7 @@ from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from ._bulk import AsyncBulk, Bulk, BulkResult
     from ._converter import CONVERTER, make_converter
     from ._endpoint import Endpoint, Pagination
     from ._events import CallEnd, CallStart, Observer, RequestEvent, ResponseEvent, RetryEvent
@@ -49,6 +50,9 @@ if _typing.TYPE_CHECKING:
 # Imported on first use, so that `import pandapon` does not pay for cattrs, the portal machinery, the endpoint
 # descriptors, the model bases or ``decimal`` (the generated resources and the first response load those).
 _LAZY = {
+    "AsyncBulk": "_bulk",
+    "Bulk": "_bulk",
+    "BulkResult": "_bulk",
     "JSON": "_types",
     "Model": "_model",
     "RequestModel": "_model",
@@ -89,8 +93,11 @@ __all__ = [
     "APIResponseError",
     "APITimeoutError",
     "AiohttpTransport",
+    "AsyncBulk",
     "AsyncPandaPon",
     "AuthenticationError",
+    "Bulk",
+    "BulkResult",
     "CONVERTER",
     "CallEnd",
     "CallOptions",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, cast, overload
 
 import attrs
 import httpx
@@ -17,6 +17,7 @@ from ._types import fields_repr
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._bulk import AsyncBulk
     from ._endpoint import Endpoint
     from ._generated.addresses import AsyncAddresses
     from ._generated.alibaba import AsyncAlibaba
@@ -240,6 +241,72 @@ class AsyncPandaPon:
         )
         return await self._pipeline.call(endpoint, json, options, params=params)
 
+    @overload
+    def bulk(
+        self,
+        operation: Callable[..., Awaitable[T]],
+        inputs: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int = 8,
+        order: Literal["completion", "input"] = "completion",
+        on_error: Literal["collect", "raise"] = "collect",
+        **options: Unpack[CallOptions],
+    ) -> AsyncBulk[T]: ...
+
+    @overload
+    def bulk(
+        self,
+        operation: str,
+        inputs: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int = 8,
+        order: Literal["completion", "input"] = "completion",
+        on_error: Literal["collect", "raise"] = "collect",
+        **options: Unpack[CallOptions],
+    ) -> AsyncBulk[object]: ...
+
+    def bulk(
+        self,
+        operation: str | Callable[..., Awaitable[Any]],
+        inputs: Iterable[object] | AsyncIterable[object],
+        *,
+        concurrency: int = 8,
+        order: Literal["completion", "input"] = "completion",
+        on_error: Literal["collect", "raise"] = "collect",
+        **options: Unpack[CallOptions],
+    ) -> AsyncBulk[Any]:
+        """Call ``operation`` once per item of ``inputs``, at most ``concurrency`` calls at a time.
+
+        ``async with client.bulk(...) as results: async for r in results:`` (leaving the block cancels the calls in
+        flight). Each item is one ordinary call (limiter, retries, deadline apply); the run never re-sends one.
+
+        Args:
+            operation: an operation id (``"taobao.products.get"``) or a method (``client.taobao.products.get``).
+            inputs: mappings of keyword arguments (iterable or async iterable), read as the run goes; a malformed
+                item becomes that item's :class:`InvalidInputError`.
+            concurrency: the most calls in flight at once.
+            order: yield results as they complete, or in input order (a bounded reorder buffer).
+            on_error: ``"collect"`` (a :class:`~pandapon.BulkResult` per item) or ``"raise"`` (the first error
+                stops the run and is raised from the iterator).
+            **options: per-call options (:class:`~pandapon.CallOptions`) for every item (an item's own win).
+        """
+        from ._bulk import AsyncBulk, BulkRun
+
+        engine = BulkRun[Any](inputs, concurrency=concurrency, order=order, on_error=on_error, options=options)
+        return AsyncBulk(engine, self._operation(operation))
+
+    def _operation(self, operation: object) -> Callable[..., Awaitable[Any]]:
+        """The method an operation id or a method names (on this client)."""
+        if isinstance(operation, str):
+            resource, name = operation_entry(operation)
+            target: Any = self
+            for part in resource.split("."):
+                target = getattr(target, part)
+            return cast("Callable[..., Awaitable[Any]]", getattr(target, name))
+        if callable(operation):
+            return cast("Callable[..., Awaitable[Any]]", operation)
+        raise InvalidInputError(f"operation: an operation id or a method, got {operation!r}", parameter="operation")
+
     # ------------------------------------------------------------------ options and lifecycle
 
     @property
@@ -295,6 +362,18 @@ def closest_operations(name: str, n: int = 3) -> list[str]:
 
     close = difflib.get_close_matches(name, OPERATIONS, n=n, cutoff=0.6)
     return close or [op for op in OPERATIONS if name.split(".")[-1] in op][:n]
+
+
+def operation_entry(name: str) -> tuple[str, str]:
+    """``(resource path, method name)`` of the operation ``name``, or an :class:`InvalidInputError` with hints."""
+    from ._generated.operations import OPERATIONS
+
+    entry = OPERATIONS.get(name)
+    if entry is None:
+        close = " or ".join(repr(c) for c in closest_operations(name))
+        hint = f"; did you mean {close}?" if close else ""
+        raise InvalidInputError(f"unknown operation {name!r}{hint} (see `pandapon operations`)", parameter="operation")
+    return entry[0], entry[1]
 
 
 def checked(options: ClientOptions) -> ClientOptions:

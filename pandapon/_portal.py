@@ -31,7 +31,7 @@ from ._client import AsyncPandaPon
 from ._exceptions import ClientClosedError, WrongThreadError
 from ._options import ClientOptions
 
-__all__ = ["Portal"]
+__all__ = ["Portal", "Started"]
 
 T = TypeVar("T")
 
@@ -209,6 +209,26 @@ class Portal:
                 raise _closed(in_flight=True) from None  # trio: a cancelled nursery inside the call
             raise
 
+    def start(self, fn: Callable[[AsyncPandaPon], Awaitable[object]]) -> Started:
+        """Start ``fn(async_client)`` as a task in the portal's loop and return at once (a bulk run's engine)."""
+        finished = threading.Event()
+
+        async def task(client: AsyncPandaPon) -> object:
+            try:
+                return await fn(client)
+            finally:  # cancelled too: _Cancellable's scope swallows its own cancellation and sets no result
+                finished.set()
+
+        call = _Cancellable(task)
+        with self._lock:
+            if self.closed:
+                raise _closed()
+            running = self._running
+            if running is None or running.pid != os.getpid():
+                running = self._running = self._start()
+            running.soon(_start, running, contextvars.copy_context(), call)
+        return Started(call, running, finished)
+
     def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
         """Iterate an async iterator from the portal's loop, one item (one page fetch at most) per step."""
         iterator = self.run(lambda c: _identity(make(c)))
@@ -247,6 +267,23 @@ class Portal:
     def after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
         self._running = None
+
+
+class Started:
+    """A task :meth:`Portal.start` started: :meth:`cancel` it from any thread, :meth:`wait` for its end."""
+
+    def __init__(self, call: _Cancellable[object], running: _Running, finished: threading.Event) -> None:
+        self._call, self._running, self._finished = call, running, finished
+
+    def cancel(self) -> None:
+        """Cancel the task in the loop (never blocks)."""
+        self._call.abandon(self._running)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the task to end (at once from the loop's own thread)."""
+        if threading.current_thread() is self._running.thread or not self._running.thread.is_alive():
+            return self._finished.is_set()
+        return self._finished.wait(timeout) or self._call.done
 
 
 def _only_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bool:

@@ -7,21 +7,22 @@ the async client. Generated sync resources reach it through :class:`pandapon._fa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
-from ._client import AsyncPandaPon, RawResponse, checked
+from ._client import AsyncPandaPon, RawResponse, checked, operation_entry
 from ._exceptions import ClientClosedError, ConfigurationError, InvalidInputError
 from ._facade import SyncResource
 from ._options import ClientOptions
-from ._portal import Portal
+from ._portal import Portal, Started
 from ._signing import mask_key
 from ._validate import is_seconds
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._bulk import Bulk
     from ._generated.addresses import Addresses
     from ._generated.alibaba import Alibaba
     from ._generated.logistics import Logistics
@@ -115,6 +116,11 @@ class PandaPon:
             return self._runner.iterate(make)
         return self._runner.iterate(lambda c: make(self._view(c)))
 
+    def _start(self, fn: Callable[[AsyncPandaPon], Awaitable[object]]) -> Started:
+        if not self._changes:
+            return self._runner.start(fn)
+        return self._runner.start(lambda c: fn(self._view(c)))
+
     def _view(self, client: AsyncPandaPon) -> AsyncPandaPon:
         """The loop's client with this twin's changes (made once per loop client; runs in the loop thread)."""
         cached = self._views.get(id(client))
@@ -204,6 +210,69 @@ class PandaPon:
                 **options,
             )
         )
+
+    @overload
+    def bulk(
+        self,
+        operation: Callable[..., T],
+        inputs: Iterable[object],
+        *,
+        concurrency: int = 8,
+        order: Literal["completion", "input"] = "completion",
+        on_error: Literal["collect", "raise"] = "collect",
+        **options: Unpack[CallOptions],
+    ) -> Bulk[T]: ...
+
+    @overload
+    def bulk(
+        self,
+        operation: str,
+        inputs: Iterable[object],
+        *,
+        concurrency: int = 8,
+        order: Literal["completion", "input"] = "completion",
+        on_error: Literal["collect", "raise"] = "collect",
+        **options: Unpack[CallOptions],
+    ) -> Bulk[object]: ...
+
+    def bulk(
+        self,
+        operation: str | Callable[..., Any],
+        inputs: Iterable[object],
+        *,
+        concurrency: int = 8,
+        order: Literal["completion", "input"] = "completion",
+        on_error: Literal["collect", "raise"] = "collect",
+        **options: Unpack[CallOptions],
+    ) -> Bulk[Any]:
+        """Call ``operation`` once per item of ``inputs``, at most ``concurrency`` at a time (see
+        :meth:`AsyncPandaPon.bulk`): an iterator of :class:`~pandapon.BulkResult` and a context manager.
+
+        The calls run on the client's loop; ``inputs`` is read in worker threads (a slow or blocking iterator never
+        stalls the loop). :meth:`~pandapon.Bulk.close`, leaving ``with``, or an early ``break`` cancels the calls
+        in flight. ``operation``: an operation id or a method of this client (``client.taobao.products.get``).
+        """
+        from ._bulk import Bulk, BulkRun
+
+        resolve: Callable[[AsyncPandaPon], Callable[..., Awaitable[Any]]]
+        owner: object = getattr(operation, "__self__", None)
+        if isinstance(operation, str):
+            operation_entry(operation)  # an unknown id raises here, in the caller's thread
+            op_id = operation
+            resolve = lambda c: c._operation(op_id)  # noqa: E731
+        elif isinstance(owner, SyncResource) and owner._runner is self:
+            find: Callable[[AsyncPandaPon], object] = owner._resolve
+            name: str = getattr(operation, "__name__", "")
+            resolve = lambda c: getattr(find(c), name)  # noqa: E731
+        else:
+            raise InvalidInputError(
+                f"operation must be an operation id or a method of this client, got {operation!r}",
+                parameter="operation",
+            )
+        engine = BulkRun[Any](
+            inputs, concurrency=concurrency, order=order, on_error=on_error, options=options, threaded=True
+        )
+        return Bulk(self, engine, resolve, self._close_timeout)
 
     def with_options(
         self,

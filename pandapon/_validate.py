@@ -17,7 +17,7 @@ from ._exceptions import InvalidInputError
 if TYPE_CHECKING:
     from typing_extensions import TypeIs
 
-__all__ = ["expect", "is_count", "is_seconds", "shown"]
+__all__ = ["check_bulk", "expect", "is_count", "is_seconds", "shown"]
 
 Check = Callable[[object], bool]
 
@@ -118,3 +118,13 @@ def expect(
             )
 
     return validate
+
+
+def check_bulk(concurrency: object, order: object, on_error: object) -> None:
+    """Refuse a bulk run's bad settings at once, in the caller's thread."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise InvalidInputError(f"concurrency must be an int >= 1, got {concurrency!r}", parameter="concurrency")
+    if order not in ("completion", "input"):
+        raise InvalidInputError(f"order must be 'completion' or 'input', got {order!r}", parameter="order")
+    if on_error not in ("collect", "raise"):
+        raise InvalidInputError(f"on_error must be 'collect' or 'raise', got {on_error!r}", parameter="on_error")

@@ -1,7 +1,7 @@
-"""The ``pandapon`` command: ``demo``, ``call``, ``describe``, ``operations``, ``fake-server``, ``webhook-listen``.
+"""The ``pandapon`` command: ``demo``, ``call``, ``bulk``, ``describe``, ``operations``, ``fake-server``, ``webhook-listen``.
 
-Exit status: 0 done; 1 the call failed (the typed error is printed, one line); 2 bad command-line input; 130
-interrupted (Ctrl-C); 141 the reader of the output went away (``pandapon operations | head``). Never a traceback
+Exit status: 0 done; 1 the call failed (the typed error is printed, one line), or some items of a bulk run did;
+2 bad command-line input; 130 interrupted (Ctrl-C); 141 the reader of the output went away (``pandapon operations | head``). Never a traceback
 for any of these.
 """
 
@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 EXIT_CODES = """exit status:
   0    done
-  1    the call failed (the typed error is printed on one line)
+  1    the call failed (the typed error is printed on one line); bulk: some items failed
   2    bad command-line input
   130  interrupted (Ctrl-C)
   141  the output's reader went away (e.g. `| head`)"""
@@ -81,14 +81,41 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--dry-run", action="store_true", help="print the signed request it would send (masked); send nothing"
     )
-    c.add_argument("--timeout", type=float, metavar="SECONDS", help="seconds per attempt (default: 30)")
-    c.add_argument("--deadline", type=float, metavar="SECONDS", help="seconds for the whole call, retries included")
-    c.add_argument("--max-retries", type=int, metavar="N", help="retries after the first attempt (default: 2)")
-    c.add_argument("--fake", action="store_true", help="call an in-process fake PandaPon instead of the platform")
-    c.add_argument("--access-key", help="the access key (default: PANDAPON_ACCESS_KEY)")
-    c.add_argument("--access-secret", help="the access secret (default: PANDAPON_ACCESS_SECRET)")
-    c.add_argument("--user-id", help="the user id (default: PANDAPON_USER_ID)")
-    c.add_argument("--base-url", help="the platform's base URL (default: PANDAPON_BASE_URL, else the platform)")
+    _client_options(c)
+
+    b = command(
+        "bulk",
+        "call one operation for every line of a JSON Lines file, with progress and --resume",
+        "Call one operation once per input line (a JSON object of arguments by Python parameter name), at most "
+        "--concurrency calls at a time, and write one JSON Lines record per item to --output as each completes. "
+        "--resume continues a stopped run: items with a record are skipped, and a non-idempotent item that was "
+        "started without a result is looked up, never sent again blindly (docs/cli.md).",
+    )
+    b.add_argument("operation", help="the operation id, e.g. taobao.products.get (see `operations`)")
+    b.add_argument("--input", required=True, metavar="FILE|-", help="JSON Lines of arguments; - for standard input")
+    b.add_argument("--output", required=True, metavar="FILE", help="JSON Lines of results, one record per item")
+    b.add_argument("--resume", action="store_true", help="continue the run whose records --output holds")
+    b.add_argument(
+        "--resend-not-found",
+        action="store_true",
+        help="with --resume: send a write the stopped run started when its lookup (e.g. by seller_order_number) "
+        "finds nothing; without it such items are left for a later --resume",
+    )
+    b.add_argument("--concurrency", type=int, default=8, metavar="N", help="calls in flight (default: %(default)s)")
+    b.add_argument("--rate", type=float, metavar="PER_SECOND", help="at most this many calls per second")
+    b.add_argument(
+        "--order",
+        choices=("completion", "input"),
+        default="completion",
+        help="write records as items complete, or in input order (default: %(default)s)",
+    )
+    b.add_argument(
+        "--on-error",
+        choices=("collect", "raise"),
+        default="collect",
+        help="record every failure and go on, or stop at the first one (default: %(default)s)",
+    )
+    _client_options(b)
 
     d = command(
         "describe",
@@ -148,6 +175,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _client_options(c: argparse.ArgumentParser) -> None:
+    """The client's settings and credentials, for the commands that call the platform."""
+    c.add_argument("--timeout", type=float, metavar="SECONDS", help="seconds per attempt (default: 30)")
+    c.add_argument("--deadline", type=float, metavar="SECONDS", help="seconds for the whole call, retries included")
+    c.add_argument("--max-retries", type=int, metavar="N", help="retries after the first attempt (default: 2)")
+    c.add_argument("--fake", action="store_true", help="call an in-process fake PandaPon instead of the platform")
+    c.add_argument("--access-key", help="the access key (default: PANDAPON_ACCESS_KEY)")
+    c.add_argument("--access-secret", help="the access secret (default: PANDAPON_ACCESS_SECRET)")
+    c.add_argument("--user-id", help="the user id (default: PANDAPON_USER_ID)")
+    c.add_argument("--base-url", help="the platform's base URL (default: PANDAPON_BASE_URL, else the platform)")
+
+
 def _listening(parser: argparse.ArgumentParser, port: int) -> None:
     """``--host`` and ``--port`` of a command that serves HTTP (loopback by default)."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
@@ -161,6 +200,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return run_demo(real=args.real)
     if args.command == "call":
         return call(args)
+    if args.command == "bulk":
+        from ._bulk import bulk
+
+        return bulk(args)
     if args.command == "describe":
         return describe(args)
     if args.command == "operations":

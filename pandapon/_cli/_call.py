@@ -13,10 +13,10 @@ from .._exceptions import PandaPonError
 from .._signing import mask_key
 from .._types import JSON, as_object
 from .._wire import Answer, Prepared
-from ._common import Operation, UsageError, catalogue, find, json_out
+from ._common import Operation, UsageError, catalogue, client_settings, find, json_out
 from ._progress import Progress
 
-__all__ = ["call", "describe", "operations"]
+__all__ = ["build", "call", "describe", "operations", "target"]
 
 _UnionType = type(int | str)
 
@@ -51,7 +51,7 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
     return arguments
 
 
-def _build(annotation: Any, value: JSON, where: str) -> Any:
+def build(annotation: Any, value: JSON, where: str) -> Any:
     """Turn decoded JSON into what a parameter annotation wants (request models from objects)."""
     options = (
         typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, _UnionType) else (annotation,)
@@ -69,12 +69,12 @@ def _build(annotation: Any, value: JSON, where: str) -> Any:
                     raise UsageError(
                         f"{where}: unknown field(s) {unknown}; expected some of {sorted(names - {'extra'})}"
                     )
-                return option(**{k: _build(hints[k], cast(JSON, v), f"{where}.{k}") for k, v in mapping.items()})
+                return option(**{k: build(hints[k], cast(JSON, v), f"{where}.{k}") for k, v in mapping.items()})
     if isinstance(value, list):
         for option in options:
             if typing.get_origin(option) is list:
                 (inner,) = typing.get_args(option)
-                return [_build(inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
+                return [build(inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
     return value
 
 
@@ -136,16 +136,7 @@ def call(args: argparse.Namespace) -> int:
     compact = args.json is True
     from .._sync import PandaPon
 
-    settings: dict[str, Any] = {}
-    if args.timeout is not None:
-        settings["timeout"] = args.timeout
-    if args.deadline is not None:
-        settings["deadline"] = args.deadline
-    if args.max_retries is not None:
-        settings["max_retries"] = args.max_retries
-    credentials = {
-        k: getattr(args, k) for k in ("access_key", "access_secret", "user_id", "base_url") if getattr(args, k)
-    }
+    settings, credentials = client_settings(args)
     dry = _DryRun() if args.dry_run else None
     if args.fake:
         from ..testing import FakePandaPon
@@ -161,13 +152,13 @@ def call(args: argparse.Namespace) -> int:
     else:
         client = PandaPon(**credentials, **settings)
     with client:
-        method = getattr(_target(client, operation.resource), operation.name)
+        method = getattr(target(client, operation.resource), operation.name)
         hints = typing.get_type_hints(operation.function)
         params = [p.name for p in operation.parameters()]
         unknown = sorted(set(arguments) - set(params))
         if unknown:
             raise UsageError(f"{operation.id}: unknown argument(s) {unknown}; it takes {params}")
-        kwargs = {k: _build(hints[k], cast(JSON, v), k) for k, v in arguments.items()}
+        kwargs = {k: build(hints[k], cast(JSON, v), k) for k, v in arguments.items()}
         with Progress(operation.id) as progress:
             try:
                 result = method(**kwargs)
@@ -186,11 +177,12 @@ def call(args: argparse.Namespace) -> int:
     return 0
 
 
-def _target(client: object, resource: str) -> Any:
-    target: Any = client
+def target(client: object, resource: str) -> Any:
+    """The resource object ``resource`` (``"taobao.orders"``) of ``client``."""
+    found: Any = client
     for part in resource.split("."):
-        target = getattr(target, part)
-    return target
+        found = getattr(found, part)
+    return found
 
 
 def describe(args: argparse.Namespace) -> int:

@@ -10,11 +10,24 @@ from typing import Any
 from .._converter import to_wire
 from .._endpoint import Endpoint
 
-__all__ = ["Operation", "UsageError", "catalogue", "find", "json_out"]
+__all__ = ["Operation", "UsageError", "catalogue", "client_settings", "find", "json_out"]
 
 
 class UsageError(Exception):
     """Bad command-line input (exit status 2)."""
+
+
+def client_settings(args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The client settings (``--timeout``, ``--deadline``, ``--max-retries``) and the credentials and base URL
+    given on the command line (the rest come from ``PANDAPON_*``)."""
+    settings: dict[str, Any] = {}
+    for name in ("timeout", "deadline", "max_retries"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    credentials = {
+        k: getattr(args, k) for k in ("access_key", "access_secret", "user_id", "base_url") if getattr(args, k)
+    }
+    return settings, credentials
 
 
 def json_out(value: object, *, compact: bool = False) -> str:

@@ -12,7 +12,7 @@ from .._types import as_list, as_object
 if TYPE_CHECKING:
     from .._endpoint import Endpoint, Reconcile
 
-__all__ = ["reconcile"]
+__all__ = ["find_row", "lookup_endpoint", "reconcile"]
 
 log = logging.getLogger("pandapon")
 
@@ -48,6 +48,24 @@ async def reconcile(endpoint: Endpoint[Any], error: OutcomeUnknownError, lookup:
         log.warning("could not reconcile %s by %s=%r: %s", endpoint.operation_id, rec.key, value, exc)
         error.reconciliation = f"Looking it up by {rec.key}={value!r} with {rec.operation_id} failed: {exc}"
         return None
+    row = find_row(rec, data, value)
+    if row is not None:
+        log.warning(
+            "%s: the outcome was unknown (%s); found the result by %s=%r, not creating it again",
+            endpoint.operation_id,
+            type(error.cause).__name__,
+            rec.key,
+            value,
+        )
+        return row
+    error.reconciliation = (
+        f"Looked it up by {rec.key}={value!r} with {rec.operation_id}: not found (it may still appear)."
+    )
+    return None
+
+
+def find_row(rec: Reconcile, data: object, value: object) -> dict[str, object] | None:
+    """The row of a lookup's ``data`` whose ``rec.key`` is ``value`` (compared as text), or ``None``."""
     rows: object = data
     for key in rec.items_path:
         mapping = as_object(rows)
@@ -55,15 +73,5 @@ async def reconcile(endpoint: Endpoint[Any], error: OutcomeUnknownError, lookup:
     for item in as_list(rows):
         row = as_object(item)
         if row is not None and str(row.get(rec.key)) == str(value):
-            log.warning(
-                "%s: the outcome was unknown (%s); found the result by %s=%r, not creating it again",
-                endpoint.operation_id,
-                type(error.cause).__name__,
-                rec.key,
-                value,
-            )
             return row
-    error.reconciliation = (
-        f"Looked it up by {rec.key}={value!r} with {rec.operation_id}: not found (it may still appear)."
-    )
     return None

@@ -33,7 +33,7 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
 def test_every_command_and_option_has_help() -> None:
     parser = _parser()
     [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(sub.choices) == {"demo", "call", "describe", "operations", "fake-server", "webhook-listen"}
+    assert set(sub.choices) == {"demo", "call", "bulk", "describe", "operations", "fake-server", "webhook-listen"}
     helps = {a.dest: a.help for a in sub._choices_actions}
     for name, command in sub.choices.items():
         assert helps[name], f"{name} has no summary"
