@@ -324,8 +324,7 @@ class AsyncPandaPon:
           signers (and clock-skew correction); ``rate_limiter``: that limiter instead of this one's.
         - Everything else (``timeout``, ``max_retries``, ``deadline``, ``base_url``, ``default_headers``,
           ``path_overrides``, ``endpoint_costs``, the code sets, ``retry_policy``, ``observers``, the hooks) only
-          changes how the twin's calls are built, judged and observed: it shares the pool, and closing it closes
-          nothing (this client owns the pool).
+          changes how the twin's calls are built, judged and observed: it shares the pool, which this client owns.
         """
         twin = AsyncPandaPon.__new__(AsyncPandaPon)
         twin._init(self._pipeline.with_options(checked(self.options.evolve(**changes))))
