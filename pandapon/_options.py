@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 import attrs
 import httpx
 
-from ._events import Observer, RequestHook, ResponseHook, RetryHook, as_observers, check_hook
 from ._exceptions import ConfigurationError
 from ._retry import RetryPolicy
 from ._signing import SIGNATURE_HEADERS, mask_key
@@ -22,6 +21,7 @@ from ._transport import DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, HTTPC
 from ._validate import is_count, is_seconds
 
 if TYPE_CHECKING:
+    from ._events import Observer, RequestHook, ResponseHook, RetryHook
     from ._ratelimit import RateLimiter
     from ._transport import Transport
 
@@ -174,6 +174,21 @@ def _policy(value: RetryPolicy | None) -> RetryPolicy:
     return value
 
 
+def _observers(value: Iterable[Observer] | None) -> tuple[Observer, ...]:
+    if value is None:  # the observer types load only for a client that has observers
+        return ()
+    from ._events import as_observers
+
+    return as_observers(value)
+
+
+def _check_hook(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        from ._events import check_hook
+
+        check_hook(instance, attribute, value)
+
+
 def _check_credential(instance: ClientOptions, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{attribute.name} must be a non-empty str, got {type(value).__name__}")
@@ -316,10 +331,10 @@ class ClientOptions:
     path_overrides: Mapping[str, str] = attrs.field(default=None, converter=_overrides)
     endpoint_costs: Mapping[str, float] = attrs.field(default=None, converter=_costs)
     retry_policy: RetryPolicy = attrs.field(default=None, converter=_policy)
-    observers: tuple[Observer, ...] = attrs.field(default=None, converter=as_observers)
-    on_request: RequestHook | None = attrs.field(default=None, validator=check_hook)
-    on_response: ResponseHook | None = attrs.field(default=None, validator=check_hook)
-    on_retry: RetryHook | None = attrs.field(default=None, validator=check_hook)
+    observers: tuple[Observer, ...] = attrs.field(default=None, converter=_observers)
+    on_request: RequestHook | None = attrs.field(default=None, validator=_check_hook)
+    on_response: ResponseHook | None = attrs.field(default=None, validator=_check_hook)
+    on_retry: RetryHook | None = attrs.field(default=None, validator=_check_hook)
 
     @classmethod
     def create(

@@ -78,13 +78,6 @@ class Observation:
         self._starts: dict[tuple[str, str, str], CallStart] = {}
         self._redacted: tuple[httpx.URL, str] | None = None
 
-    @classmethod
-    def of(cls, options: ClientOptions) -> Observation | None:
-        """The observation for ``options``, or ``None`` when nothing observes (the pipeline's fast path)."""
-        if options.observers or options.on_request or options.on_response or options.on_retry:
-            return cls(options)
-        return None
-
     def start(self, endpoint: Endpoint[Any]) -> Recorder | None:
         """Begin observing one call of ``endpoint``; ``None`` when no observer is enabled for it."""
         wanted = self._all

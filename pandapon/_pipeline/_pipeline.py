@@ -34,7 +34,6 @@ from ._build import Builder, unstructurer
 from ._connection import Connection
 from ._deadline import Deadline
 from ._envelope import EnvelopeReader, envelope_code
-from ._observe import Observation, Recorder
 from ._per_call import CallOptions, PerCall, per_call
 from ._reconcile import reconcile
 from ._skew import Clock
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from .._options import ClientOptions
     from .._ratelimit import RateLimiter
     from .._wire import Answer, Prepared
+    from ._observe import Observation, Recorder
 
 __all__ = ["RAW_RESPONSES", "Pipeline"]
 
@@ -76,6 +76,15 @@ def _converter() -> cattrs.Converter:
     from .._converter import CONVERTER  # cattrs loads on the first structured result, not at `import pandapon`
 
     return CONVERTER
+
+
+def _observation(options: ClientOptions) -> Observation | None:
+    """The client's observers, or ``None``: ``_observe`` and the event types load only for a client that has some."""
+    if not (options.observers or options.on_request or options.on_response or options.on_retry):
+        return None
+    from ._observe import Observation
+
+    return Observation(options)
 
 
 class _Signing:
@@ -122,7 +131,7 @@ class Pipeline:
             options.base_url, options.path_overrides, options.timeout.as_dict(), options.default_headers
         )
         self._reader = EnvelopeReader(options, _converter)
-        self._observation = Observation.of(options)  # None: nothing observes, the calls pay one test per stage
+        self._observation = _observation(options)  # None: nothing observes, the calls pay one test per stage
         self._warned: set[str] = set()  # inferred operations already warned about on this client
 
     def with_options(self, options: ClientOptions) -> Pipeline:
@@ -200,7 +209,7 @@ class Pipeline:
             try:
                 result = await self._attempts(endpoint, wire, params, clock, per, rec)
             except OutcomeUnknownError as error:
-                result = await self._reconcile(endpoint, error, clock, per, rec)
+                result = await reconcile(endpoint, error, functools.partial(self._lookup, clock, per, rec))
         except BaseException as exc:  # a cancellation too: the observers see every call end
             if rec is not None:
                 rec.end(exc)
@@ -209,23 +218,16 @@ class Pipeline:
             rec.end(None)
         return cast("T", result)
 
-    async def _reconcile(
+    async def _lookup(
         self,
-        endpoint: Endpoint[Any],
-        error: OutcomeUnknownError,
         clock: Deadline,
         per: PerCall | None,
         rec: Recorder | None,
+        lookup: Endpoint[Any],
+        query: Mapping[str, object],
     ) -> Any:
-        """Look up whether a write whose outcome is unknown took effect (when the endpoint knows how)."""
-
-        async def lookup(lookup: Endpoint[Any], query: Mapping[str, object]) -> Any:
-            return await self._attempts(lookup, query, None, clock, per, rec)  # extra_query was the write's
-
-        found = None if endpoint.reconcile is None else await reconcile(endpoint, error, lookup)
-        if found is None:
-            raise error
-        return found
+        """A reconciliation's lookup: the call's attempt loop on its deadline (extra_query was the write's)."""
+        return await self._attempts(lookup, query, None, clock, per, rec)
 
     def _warn_inferred(self, endpoint: Endpoint[Any]) -> None:
         """Once per operation and client: say that its path is the SDK's proposal (unless overridden)."""

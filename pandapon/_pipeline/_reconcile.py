@@ -36,9 +36,15 @@ def lookup_endpoint(rec: Reconcile) -> Endpoint[Any]:
 
 
 async def reconcile(endpoint: Endpoint[Any], error: OutcomeUnknownError, lookup: Lookup) -> Any:
-    """The write's result found by its natural key, or ``None`` (``error.reconciliation`` then says why)."""
-    rec = endpoint.reconcile
-    assert rec is not None
+    """The write's result found by its natural key; else ``error`` is raised (its ``reconciliation`` says why when
+    the endpoint has a lookup)."""
+    found = None if endpoint.reconcile is None else await _look_up(endpoint, endpoint.reconcile, error, lookup)
+    if found is None:
+        raise error
+    return found
+
+
+async def _look_up(endpoint: Endpoint[Any], rec: Reconcile, error: OutcomeUnknownError, lookup: Lookup) -> Any:
     value = (error.body or {}).get(rec.key)
     if value is None or value == "":
         return None
