@@ -196,7 +196,7 @@ def run(quick: bool) -> Section:
         "exporter moves the export off the call.",
     ]
     return Section(
-        "Observation: per-call cost of hooks and OpenTelemetry (µs/call; ratio vs none)",
+        "9. Observation: per-call cost of hooks and OpenTelemetry (µs/call; ratio vs none)",
         md,
         notes,
         chart,
