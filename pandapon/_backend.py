@@ -3,13 +3,15 @@ and its identity (connections are made per loop)."""
 
 from __future__ import annotations
 
+import os
 import sys
+import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["run_in_worker_thread", "running_loop", "running_on_asyncio"]
+__all__ = ["ForkAware", "register_for_fork", "run_in_worker_thread", "running_loop", "running_on_asyncio"]
 
 
 def running_on_asyncio() -> bool:
@@ -56,3 +58,25 @@ async def run_in_worker_thread(fn: Callable[..., T], *args: object, on_asyncio: 
     import trio
 
     return await trio.to_thread.run_sync(fn, *args)
+
+
+class ForkAware(Protocol):
+    def _after_fork_in_child(self) -> None: ...
+
+
+_registered: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register_for_fork(obj: ForkAware) -> None:
+    """Call ``obj._after_fork_in_child()`` in every child forked from now on (as long as ``obj`` lives): the one
+    fork hook of the SDK's per-process state (connections, Redis clients)."""
+    _registered.add(obj)
+
+
+def _after_fork_in_child() -> None:
+    for obj in list(_registered):
+        obj._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

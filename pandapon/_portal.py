@@ -192,16 +192,12 @@ class Portal:
         # One try from the submission on: a KeyboardInterrupt can land while the call is being queued (inside the
         # loop's wake-up), when the loop may already run it and no future has come back yet; the call must then
         # still be cancelled in the loop, not left running.
+        running = None
         try:
-            with self._lock:
-                if self.closed:
-                    raise _closed()
-                running = self._running
-                if running is None or running.pid != os.getpid():
-                    running = self._running = self._start()
-                running.soon(_start, running, contextvars.copy_context(), call)  # one hand-off into the loop
+            running = self._submit(call)  # one hand-off into the loop
             return call.future.result()  # and one back
         except BaseException as exc:
+            running = running or self._running  # interrupted inside _submit: the call may be queued already
             if not call.done:  # interrupted while waiting (KeyboardInterrupt): cancel the call in the loop
                 if running is not None:
                     call.abandon(running)
@@ -220,6 +216,10 @@ class Portal:
                 finished.set()
 
         call = _Cancellable(task)
+        return Started(call, self._submit(call), finished)
+
+    def _submit(self, call: _Cancellable[Any]) -> _Running:
+        """Queue ``call`` on the loop (started in this process if it was not: a fork leaves the loop thread behind)."""
         with self._lock:
             if self.closed:
                 raise _closed()
@@ -227,7 +227,7 @@ class Portal:
             if running is None or running.pid != os.getpid():
                 running = self._running = self._start()
             running.soon(_start, running, contextvars.copy_context(), call)
-        return Started(call, running, finished)
+        return running
 
     def iterate(self, make: Callable[[AsyncPandaPon], AsyncIterator[T]]) -> Iterator[T]:
         """Iterate an async iterator from the portal's loop, one item (one page fetch at most) per step."""

@@ -12,34 +12,12 @@ cost on the call path: the swap happens once, in ``os.register_at_fork``'s child
 from __future__ import annotations
 
 import inspect
-import os
-import weakref
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
+from ._backend import ForkAware, register_for_fork
 from ._exceptions import ConfigurationError
 
 __all__ = ["ForkAware", "register_for_fork", "require_async_redis", "unconnected_copy"]
-
-
-class ForkAware(Protocol):
-    def _after_fork_in_child(self) -> None: ...
-
-
-_registered: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def register_for_fork(obj: ForkAware) -> None:
-    """Call ``obj._after_fork_in_child()`` in every child forked from now on (as long as ``obj`` lives)."""
-    _registered.add(obj)
-
-
-def _after_fork_in_child() -> None:
-    for obj in list(_registered):
-        obj._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def unconnected_copy(client: Any) -> Any:

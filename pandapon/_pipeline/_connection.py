@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import weakref
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 import anyio
 
-from .._backend import run_in_worker_thread, running_loop, running_on_asyncio
+from .._backend import register_for_fork, run_in_worker_thread, running_loop, running_on_asyncio
 from .._exceptions import ClientClosedError, WrongEventLoopError
 
 if TYPE_CHECKING:
@@ -50,7 +48,7 @@ class Connection:
         self._keepers: dict[object, AsyncGenerator[None, None]] = {}
         self._inherited: list[object] = []
         self.closed = False
-        _all.add(self)
+        register_for_fork(self)
 
     def _after_fork_in_child(self) -> None:
         """Forget the parent's transports, unclosed: closing a TLS connection would write to the parent's session.
@@ -169,18 +167,6 @@ class Connection:
             await made[0].aclose()
         if keeper is not None:
             await keeper.aclose()
-
-
-_all: weakref.WeakSet[Connection] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for connection in list(_all):
-        connection._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _describe(loop: object) -> str:
