@@ -245,7 +245,7 @@ def _check_transport(
 
 
 def _check_max_connections(instance: ClientOptions, attribute: object, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+    if value is not None and not (is_count(value) and value > 0):
         raise ConfigurationError(f"max_connections must be a positive int or None, got {value!r}")
 
 

@@ -19,7 +19,6 @@ import contextvars
 import logging
 import os
 import threading
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, Literal, TypeVar, cast
 
@@ -27,6 +26,7 @@ import anyio
 import attrs
 from anyio.from_thread import BlockingPortal
 
+from ._backend import register_for_fork
 from ._client import AsyncPandaPon
 from ._exceptions import ClientClosedError, WrongThreadError
 from ._options import ClientOptions
@@ -36,8 +36,6 @@ __all__ = ["Portal", "Started"]
 T = TypeVar("T")
 
 log = logging.getLogger("pandapon")
-
-_all: weakref.WeakSet[Portal] = weakref.WeakSet()
 
 
 def _closed(in_flight: bool = False) -> ClientClosedError:
@@ -152,7 +150,7 @@ class Portal:
         self._lock = threading.Lock()
         self._running: _Running | None = None
         self.closed = False
-        _all.add(self)
+        register_for_fork(self)
 
     def _start(self) -> _Running:
         ready: concurrent.futures.Future[_Running] = concurrent.futures.Future()
@@ -264,7 +262,8 @@ class Portal:
                 "the PandaPon portal thread did not stop within %.1fs; leaving it (daemon)", self._close_timeout
             )
 
-    def after_fork_in_child(self) -> None:
+    def _after_fork_in_child(self) -> None:
+        """A forked child has no loop thread: the next call starts one (with a lock no parent thread holds)."""
         self._lock = threading.Lock()
         self._running = None
 
@@ -297,12 +296,3 @@ def _only_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bo
 
 async def _identity(value: T) -> T:
     return value
-
-
-def _after_fork_in_child() -> None:
-    for portal in list(_all):
-        portal.after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)

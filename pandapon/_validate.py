@@ -122,7 +122,7 @@ def expect(
 
 def check_bulk(concurrency: object, order: object, on_error: object) -> None:
     """Refuse a bulk run's bad settings at once, in the caller's thread."""
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+    if not (is_count(concurrency) and concurrency > 0):
         raise InvalidInputError(f"concurrency must be an int >= 1, got {concurrency!r}", parameter="concurrency")
     if order not in ("completion", "input"):
         raise InvalidInputError(f"order must be 'completion' or 'input', got {order!r}", parameter="order")
