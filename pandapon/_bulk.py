@@ -24,7 +24,7 @@ import anyio
 import attrs
 from anyio.abc import TaskGroup
 
-from ._exceptions import InvalidInputError, PandaPonError
+from ._exceptions import BulkUsageError, InvalidInputError, PandaPonError
 from ._types import fields_repr
 from ._validate import check_bulk
 
@@ -285,7 +285,7 @@ class AsyncBulk(Generic[T]):
 
     async def __aenter__(self) -> AsyncBulk[T]:
         if self._stack is not None:
-            raise RuntimeError("a bulk run can be entered once; call client.bulk(...) again for another run")
+            raise BulkUsageError("a bulk run can be entered once; call client.bulk(...) again for another run")
         self._stack = contextlib.AsyncExitStack()
         self._engine.open()
         self._stack.callback(self._engine.close)
@@ -305,7 +305,7 @@ class AsyncBulk(Generic[T]):
 
     async def __anext__(self) -> BulkResult[T]:
         if self._tg is None:
-            raise RuntimeError(
+            raise BulkUsageError(
                 "enter a bulk run before iterating it: `async with client.bulk(...) as results: async for r in "
                 "results: ...` (its calls run as tasks that must be stopped when you stop iterating)"
             )

@@ -8,6 +8,7 @@
     ├── ClientClosedError           the client was closed, or closed while the call was in flight
     ├── WrongThreadError            a sync method was called from its own event-loop thread (it would deadlock)
     ├── WrongEventLoopError         a client given its own transport was used on a second event loop
+    ├── BulkUsageError              a bulk run iterated without ``async with``, or entered twice
     ├── APIConnectionError          no usable HTTP response (DNS, refused, reset, protocol error)
     │   └── APITimeoutError         a connect / read / write / pool timeout, or the call's deadline ran out
     ├── OutcomeUnknownError         a non-idempotent call failed after it may have taken effect; reconcile first
@@ -37,6 +38,7 @@ __all__ = [
     "APIResponseError",
     "APITimeoutError",
     "AuthenticationError",
+    "BulkUsageError",
     "ClientClosedError",
     "ConfigurationError",
     "HTTPStatusError",
@@ -87,6 +89,11 @@ class ClientClosedError(PandaPonError, RuntimeError):
 
 class WrongThreadError(PandaPonError, RuntimeError):
     """A sync ``PandaPon`` method was called from inside its own event-loop thread, which would deadlock."""
+
+
+class BulkUsageError(PandaPonError, RuntimeError):
+    """A bulk run used outside its ``async with`` block (its calls are tasks that must stop when the iteration
+    does), or entered a second time."""
 
 
 class PandaPonInferredEndpointWarning(UserWarning):

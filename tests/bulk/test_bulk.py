@@ -16,6 +16,7 @@ from pandapon import (
     APIError,
     AsyncPandaPon,
     BulkResult,
+    BulkUsageError,
     InvalidInputError,
     OutcomeUnknownError,
     PandaPon,
@@ -275,12 +276,12 @@ async def test_an_exception_in_the_loop_body_cancels_the_calls_and_propagates(fa
 
 async def test_iterating_without_async_with_is_refused(fake: FakePandaPon) -> None:
     async with client_for(fake) as client:
-        with pytest.raises(RuntimeError, match=r"async with client\.bulk"):
+        with pytest.raises(BulkUsageError, match=r"async with client\.bulk"):
             await anext(aiter(client.bulk("taobao.products.get", [{"item_id": PRODUCT}])))
         run = client.bulk("taobao.products.get", [])
         async with run:
             pass
-        with pytest.raises(RuntimeError, match="entered once"):
+        with pytest.raises(BulkUsageError, match="entered once"):
             async with run:
                 pass
     assert gets(fake) == 0
